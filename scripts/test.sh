@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The one test command (README, CI): installs what the tests need on a fresh Debian machine
+# (Docker engine, nftables, iptables, busybox, Prometheus, ...), builds, and runs every tier.
+# Tests start their own dockerd inside network namespaces; nothing touches this machine's own.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for tool in dockerd:docker.io nft:nftables iptables:iptables busybox:busybox-static ip:iproute2 \
+  ping:iputils-ping prometheus:prometheus promtool:prometheus conntrack:conntrack git:git gcc:gcc; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
+done
+[ -e /bin/busybox ] || need+=(busybox-static)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "test.sh: needs root to install: ${need[*]}" >&2; exit 1; fi
+  echo "test.sh: installing ${need[*]}"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run --silent build
+npx tsc -p tsconfig.json --noEmit
+exec npx vitest run "$@"
