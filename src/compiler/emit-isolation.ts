@@ -1,0 +1,113 @@
+// Emit pass for the four isolation questions: per governed network, the chains its bridge
+// dispatches to. Denies match bridges and subnets, never containers, so a container started a
+// moment ago is isolated from its first packet. Pure.
+//
+// forward: iifname vmap { <bridge X>: jump from-X }   packets leaving X   (questions 1, 2, 4)
+//          oifname vmap { <bridge Y>: jump to-Y }     packets entering Y  (question 2, inbound)
+// input:   iifname vmap { <bridge X>: jump host-X }   packets for the host (question 3)
+
+import type { Chain, CounterLabels, Rule, Verdict } from '../ruleset/model.js';
+import type { Action, Decision, NetworkDecisions } from './resolve.js';
+import type { DockerNetwork } from './snapshot.js';
+
+type Reason = Extract<CounterLabels, { reason: unknown }>['reason'];
+
+export const BRIDGES_SET = 'bridges';
+
+export function fromChain(bridge: string): string {
+  return `from-${bridge}`;
+}
+export function toChain(bridge: string): string {
+  return `to-${bridge}`;
+}
+export function hostChain(bridge: string): string {
+  return `host-${bridge}`;
+}
+
+/** The rule's verdict and counter for a deny or audit decision; undefined for allow. */
+function enforce(
+  decision: Decision | { action: Action; policy: string },
+  labels: { src: string; dst: string; reason: Reason },
+): Pick<Rule, 'verdict' | 'counter'> | undefined {
+  if (decision.action === 'allow') return undefined;
+  const audit = decision.action === 'audit';
+  // Audit counts and leaves this network's chain: nothing later in it counts the packet again.
+  const verdict: Verdict = audit ? { kind: 'return' } : { kind: 'drop' };
+  return {
+    verdict,
+    counter: {
+      metric: audit ? 'audit' : 'dropped',
+      srcNetwork: labels.src,
+      dstNetwork: labels.dst,
+      reason: labels.reason,
+      policy: decision.policy,
+    },
+  };
+}
+
+function origin(decision: { policy: string }): string {
+  return `IsolationPolicy/${decision.policy}`;
+}
+
+/** Chain from-X: what containers on X may send through the forward path. */
+export function emitFromChain(d: NetworkDecisions, allBridges: DockerNetwork[]): Chain {
+  const self = d.network;
+  const rules: Rule[] = [];
+  const same = enforce(d.sameNetwork, { src: self.name, dst: self.name, reason: 'same_network' });
+  if (same) rules.push({ match: { oif: { names: [self.bridge] } }, ...same, origin: origin(d.sameNetwork) });
+  for (const other of allBridges) {
+    if (other.name === self.name) continue;
+    const deny = enforce(d.otherNetworks, { src: self.name, dst: other.name, reason: 'other_network' });
+    if (deny) rules.push({ match: { oif: { names: [other.bridge] } }, ...deny, origin: origin(d.otherNetworks) });
+  }
+  // Everything below leaves the Docker bridges: the physical networks and the world.
+  rules.push({ match: { oif: { set: BRIDGES_SET } }, verdict: { kind: 'return' } });
+  for (const group of d.protectedCidrs) {
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      if (group[family].length === 0) continue;
+      const deny = enforce(group, { src: self.name, dst: 'protected', reason: 'protected' });
+      rules.push({ match: { daddr: { family, cidrs: group[family] } }, ...deny!, origin: origin(group) });
+    }
+  }
+  const external = enforce(d.external, { src: self.name, dst: 'external', reason: 'external' });
+  if (external) rules.push({ match: {}, ...external, origin: origin(d.external) });
+  return { name: fromChain(self.bridge), rules };
+}
+
+/** Chain to-Y: what may enter Y from other Docker networks (inbound half of question 2). */
+export function emitToChain(d: NetworkDecisions, allBridges: DockerNetwork[]): Chain | undefined {
+  const self = d.network;
+  const rules: Rule[] = [];
+  for (const other of allBridges) {
+    if (other.name === self.name) continue;
+    const deny = enforce(d.otherNetworks, { src: other.name, dst: self.name, reason: 'other_network' });
+    if (deny) rules.push({ match: { iif: { names: [other.bridge] } }, ...deny, origin: origin(d.otherNetworks) });
+  }
+  return rules.length > 0 ? { name: toChain(self.bridge), rules } : undefined;
+}
+
+/** Chain host-X: what containers on X may send to the host's own addresses (question 3). */
+export function emitHostChain(d: NetworkDecisions): Chain | undefined {
+  const deny = enforce(d.host, { src: d.network.name, dst: 'host', reason: 'host' });
+  if (!deny) return undefined;
+  const rules: Rule[] = [
+    { match: { ctState: ['established', 'related'] }, verdict: { kind: 'accept' } },
+    // IPv6 needs neighbour discovery with its gateway; the model has no ICMP types, so all ICMPv6.
+    { match: { family: 'ipv6', protocol: 'icmpv6' }, verdict: { kind: 'accept' } },
+  ];
+  const byProtocol = new Map<string, number[]>();
+  for (const p of d.hostPorts) byProtocol.set(p.protocol, [...(byProtocol.get(p.protocol) ?? []), p.port]);
+  for (const [protocol, ports] of [...byProtocol.entries()].sort()) {
+    if (protocol === 'icmp') {
+      rules.push({ match: { family: 'ipv4', protocol: 'icmp' }, verdict: { kind: 'accept' }, origin: origin(d.host) });
+      continue;
+    }
+    rules.push({
+      match: { protocol: protocol as 'tcp' | 'udp', dports: ports.map((port) => ({ from: port, to: port })) },
+      verdict: { kind: 'accept' },
+      origin: origin(d.host),
+    });
+  }
+  rules.push({ match: {}, ...deny, origin: origin(d.host) });
+  return { name: hostChain(d.network.bridge), rules };
+}

@@ -1,0 +1,101 @@
+// An interpreter for the abstract ruleset: which rule decides a given packet's fate. Used by
+// `dockfence check` (the verdict and the resource that decides it) and by compiler tests to
+// assert behaviour instead of rule text. Pure; mirrors what the backends render.
+
+import { covers, parsePrefix } from '../lib/cidr.js';
+import type { AddrMatch, Chain, Hook, IfMatch, Match, Rule, Ruleset } from './model.js';
+
+export interface Packet {
+  iif: string;
+  oif?: string; // absent on the input path
+  saddr: string;
+  daddr: string;
+  protocol: 'tcp' | 'udp' | 'icmp' | 'icmpv6';
+  dport?: number;
+  ctState?: 'new' | 'established' | 'related';
+  dnat?: boolean;
+  daddrLocal?: boolean;
+}
+
+export interface Outcome {
+  /** accept/markAccept = admitted by dockfence; none = no rule decided (Docker's rules apply). */
+  verdict: 'accept' | 'markAccept' | 'drop' | 'none' | 'dnat' | 'masquerade';
+  rule?: Rule;
+  chain?: string;
+  /** Counted rules the packet passed through, in order (Audit shows up here). */
+  counted: Rule[];
+}
+
+function ifMatches(m: IfMatch, name: string | undefined, sets: Map<string, string[]>): boolean {
+  if (name === undefined) return false;
+  const list = m.set !== undefined ? (sets.get(m.set) ?? []) : (m.names ?? []);
+  return list.includes(name) !== Boolean(m.negate);
+}
+
+function addrMatches(m: AddrMatch, addr: string, sets: Map<string, string[]>): boolean {
+  const a = parsePrefix(addr);
+  if (!a || a.family !== m.family) return false;
+  const list = m.set !== undefined ? (sets.get(m.set) ?? []) : (m.cidrs ?? []);
+  const hit = list.some((c) => {
+    const p = parsePrefix(c);
+    return p !== undefined && covers(p, a);
+  });
+  return hit !== Boolean(m.negate);
+}
+
+/** True when every field of the match holds for the packet. */
+export function matches(match: Match, p: Packet, sets: Map<string, string[]>): boolean {
+  const family = p.saddr.includes(':') ? 'ipv6' : 'ipv4';
+  if (match.family && match.family !== family) return false;
+  if (match.iif && !ifMatches(match.iif, p.iif, sets)) return false;
+  if (match.oif && !ifMatches(match.oif, p.oif, sets)) return false;
+  if (match.saddr && !addrMatches(match.saddr, p.saddr, sets)) return false;
+  if (match.daddr && !addrMatches(match.daddr, p.daddr, sets)) return false;
+  if (match.protocol && match.protocol !== p.protocol) return false;
+  if (match.dports && !match.dports.some((r) => p.dport !== undefined && p.dport >= r.from && p.dport <= r.to)) return false;
+  if (match.ctState && !match.ctState.includes(p.ctState ?? 'new')) return false;
+  if (match.ctDnat && !p.dnat) return false;
+  if (match.daddrLocal && !p.daddrLocal) return false;
+  return true;
+}
+
+type Step = { done: true; outcome: Omit<Outcome, 'counted'> } | { done: false };
+
+function runChain(chain: Chain, rs: Ruleset, p: Packet, sets: Map<string, string[]>, counted: Rule[], depth: number): Step {
+  if (depth > 16) throw new Error('dockfence bug: jump depth exceeded');
+  for (const rule of chain.rules) {
+    if (!matches(rule.match, p, sets)) continue;
+    if (rule.counter) counted.push(rule);
+    const v = rule.verdict;
+    switch (v.kind) {
+      case 'continue':
+        continue;
+      case 'return':
+        return { done: false };
+      case 'jump':
+      case 'dispatch': {
+        const target =
+          v.kind === 'jump' ? v.chain : v.targets.find((t) => t.ifname === (v.on === 'iif' ? p.iif : p.oif))?.chain;
+        if (target === undefined) continue;
+        const sub = rs.chains.find((c) => c.name === target);
+        if (!sub) throw new Error(`dockfence bug: jump to missing chain ${target}`);
+        const step = runChain(sub, rs, p, sets, counted, depth + 1);
+        if (step.done) return step;
+        continue;
+      }
+      default:
+        return { done: true, outcome: { verdict: v.kind, rule, chain: chain.name } };
+    }
+  }
+  return { done: false };
+}
+
+/** Run a packet through the base chain of `hook`. */
+export function evaluate(ruleset: Ruleset, hook: Hook, packet: Packet): Outcome {
+  const sets = new Map(ruleset.sets.map((s) => [s.name, s.elements]));
+  const base = ruleset.chains.find((c) => c.hook === hook);
+  const counted: Rule[] = [];
+  if (!base) return { verdict: 'none', counted };
+  const step = runChain(base, ruleset, packet, sets, counted, 0);
+  return step.done ? { ...step.outcome, counted } : { verdict: 'none', counted };
+}
