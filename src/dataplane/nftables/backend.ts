@@ -1,0 +1,183 @@
+// The nftables backend (default dataplane): owns table `inet dockfence` outright and one rule in
+// Docker's DOCKER-USER. Pure render/parse/diff live beside it; this shell only runs `nft` and
+// `iptables` through the injected Exec, with bounded retries on transient failures.
+
+import { ApplyError, ExecError } from '../../lib/errors.js';
+import type { Exec, ExecResult } from '../../lib/exec.js';
+import type { Ruleset } from '../../ruleset/model.js';
+import type { Backend, CounterSample, ObservedRuleset, Plan } from '../backend.js';
+import { diffRulesets, hashChainRules } from '../diff.js';
+import {
+  DOCKER_USER_HOOK,
+  ensureDockerUserFirst,
+  missingChainError,
+  readDockerUser,
+  removeDockerUser,
+} from './docker-user.js';
+import { type NftObservedRuleset, parseNftablesCounters, parseNftablesJson } from './parse.js';
+import { NFT_FAMILY, NFT_TABLE, renderNftables } from './render.js';
+import { normalizeElement } from './values.js';
+
+export interface NftablesBackendOptions {
+  exec: Exec;
+  /** nft binary (default `nft`). */
+  nft?: string;
+  /** iptables binary for DOCKER-USER (default `iptables`). */
+  iptables?: string;
+  /** Extra attempts after a transient failure (default 2). */
+  retries?: number;
+  /** Waits between attempts (default setTimeout); injected by tests. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const LIST = ['-j', 'list', 'table', NFT_FAMILY, NFT_TABLE];
+/** Failures worth another attempt: lock contention, netlink pressure, interrupted calls. */
+const TRANSIENT = /resource busy|temporarily unavailable|interrupted system call|no buffer space|xtables lock|try again/i;
+const MISSING_TABLE = /No such file or directory/;
+
+/** A program that is not installed (or not executable) will not appear on retry. */
+function isMissingProgram(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES') return true;
+  }
+  return false;
+}
+
+export class NftablesBackend implements Backend {
+  readonly name = 'nftables' as const;
+  private readonly exec: Exec;
+  private readonly nft: string;
+  private readonly iptables: string;
+  private readonly retries: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: NftablesBackendOptions) {
+    this.exec = options.exec;
+    this.nft = options.nft ?? 'nft';
+    this.iptables = options.iptables ?? 'iptables';
+    this.retries = options.retries ?? 2;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Runs a command; retries a transient failure or failed start (not a missing program); rejects after the last try. */
+  private async run(command: string, args: string[], input?: string): Promise<ExecResult> {
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt >= this.retries;
+      try {
+        const result = await this.exec(command, args, input === undefined ? undefined : { input });
+        if (result.exitCode === 0 || last || !TRANSIENT.test(result.stderr)) return result;
+      } catch (cause) {
+        if (last || isMissingProgram(cause)) {
+          throw new ExecError(`running ${command}: ${String(cause)}`, { command, stderr: '' }, { cause });
+        }
+      }
+      await this.sleep(50 * 2 ** attempt);
+    }
+  }
+
+  private runIptables = (args: string[]): Promise<ExecResult> => this.run(this.iptables, args);
+
+  /** The raw `nft -j list table` text, or undefined when our table does not exist. */
+  private async listTable(): Promise<string | undefined> {
+    const result = await this.run(this.nft, LIST);
+    if (result.exitCode === 0) return result.stdout;
+    if (MISSING_TABLE.test(result.stderr)) return undefined;
+    throw new ExecError(`reading nft table ${NFT_FAMILY} ${NFT_TABLE}: ${result.stderr.trim()}`, {
+      command: [this.nft, ...LIST].join(' '),
+      exitCode: result.exitCode,
+      stderr: result.stderr,
+    });
+  }
+
+  /** Our table (parsed) plus the position of our DOCKER-USER rule in hooks['docker-user']. */
+  async observe(): Promise<NftObservedRuleset> {
+    const text = await this.listTable();
+    const observed: NftObservedRuleset =
+      text === undefined ? { present: false, chains: [], sets: [], hooks: {} } : parseNftablesJson(text);
+    const dockerUser = await readDockerUser(this.runIptables);
+    const first = dockerUser.ours[0];
+    if (first) {
+      observed.hooks[DOCKER_USER_HOOK] = first.position;
+      if (first.mark !== undefined) observed.dockerUserMark = first.mark;
+    }
+    return observed;
+  }
+
+  /**
+   * The shared diff (set elements compared as nft prints them; DOCKER-USER expected first when
+   * Docker manages iptables) plus what only nft has: flags on our table, a DOCKER-USER rule of
+   * ours with another mark, or present while Docker does not manage iptables.
+   */
+  plan(desired: Ruleset, observed: ObservedRuleset): Plan {
+    const sets = desired.sets.map((s) => ({ ...s, elements: s.elements.map((e) => normalizeElement(s.type, e)) }));
+    const expected = desired.dockerIptables ? [DOCKER_USER_HOOK] : [];
+    const { differences } = diffRulesets({ ...desired, sets }, observed, expected);
+    const nft = observed as NftObservedRuleset;
+    if (nft.tableFlags) differences.push(`table ${NFT_FAMILY} ${NFT_TABLE} has flags (e.g. dormant)`);
+    const hook = observed.hooks[DOCKER_USER_HOOK];
+    if (hook !== undefined && !desired.dockerIptables) differences.push(`hook ${DOCKER_USER_HOOK} present but not desired`);
+    if (hook !== undefined && desired.dockerIptables && nft.dockerUserMark !== desired.acceptMark) {
+      differences.push(`hook ${DOCKER_USER_HOOK} accepts mark ${nft.dockerUserMark ?? 'unknown'}, not ${desired.acceptMark}`);
+    }
+    return { differences };
+  }
+
+  /**
+   * One `nft -f -` transaction replacing our table, then DOCKER-USER put right (our rule first
+   * when Docker manages iptables, else none of ours). Throws ApplyError (exit code, stderr and the
+   * rendered input) when nft rejects it — the old table then stays in force — or when DOCKER-USER
+   * is needed but missing (checked before anything is applied) or cannot be edited.
+   */
+  async apply(desired: Ruleset): Promise<void> {
+    const input = renderNftables(desired);
+    if (desired.dockerIptables) {
+      const state = await readDockerUser(this.runIptables);
+      if (!state.exists) throw missingChainError(state);
+    }
+    const args = ['-f', '-'];
+    const result = await this.run(this.nft, args, input);
+    if (result.exitCode !== 0) {
+      throw new ApplyError(`applying nft table ${NFT_FAMILY} ${NFT_TABLE}: ${result.stderr.trim()}`, {
+        command: [this.nft, ...args].join(' '),
+        exitCode: result.exitCode,
+        stderr: result.stderr,
+        input,
+      });
+    }
+    if (desired.dockerIptables) await ensureDockerUserFirst(this.runIptables, desired.acceptMark);
+    else await removeDockerUser(this.runIptables);
+  }
+
+  /** Packets/bytes of every counted rule of `desired`, matched to live rules by hash (0 if absent). */
+  async readCounters(desired: Ruleset): Promise<CounterSample[]> {
+    const text = await this.listTable();
+    const live = text === undefined ? new Map() : parseNftablesCounters(text);
+    const samples: CounterSample[] = [];
+    for (const chain of desired.chains) {
+      const hashes = hashChainRules(chain);
+      chain.rules.forEach((rule, i) => {
+        if (!rule.counter) return;
+        const value = live.get(chain.name)?.get(hashes[i] as string);
+        samples.push({ labels: rule.counter, packets: value?.packets ?? 0, bytes: value?.bytes ?? 0 });
+      });
+    }
+    return samples;
+  }
+
+  /** Deletes our table (if any) in one transaction and our DOCKER-USER rules. Throws ApplyError. */
+  async remove(): Promise<void> {
+    const input = renderNftables({ sets: [], chains: [], acceptMark: 1, dockerIptables: false });
+    const args = ['-f', '-'];
+    const result = await this.run(this.nft, args, input);
+    if (result.exitCode !== 0) {
+      throw new ApplyError(`removing nft table ${NFT_FAMILY} ${NFT_TABLE}: ${result.stderr.trim()}`, {
+        command: [this.nft, ...args].join(' '),
+        exitCode: result.exitCode,
+        stderr: result.stderr,
+        input,
+      });
+    }
+    await removeDockerUser(this.runIptables);
+  }
+}

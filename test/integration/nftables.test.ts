@@ -1,0 +1,93 @@
+// The nftables backend against the real kernel: the shared conformance suite, plus what only nft
+// has (every rendered construct accepted by the kernel, set and table drift, atomic failure).
+// Needs root for network namespaces; CI runs as root, so it is skipped only for non-root runs.
+
+import { describe, expect, it } from 'vitest';
+import { NftablesBackend } from '../../src/dataplane/nftables/backend.js';
+import { fullRuleset } from '../../src/dataplane/nftables/testdata/full-ruleset.js';
+import { ApplyError } from '../../src/lib/errors.js';
+import type { Exec } from '../../src/lib/exec.js';
+import { createNetns, isRoot, mustRun } from '../harness/netns-exec.js';
+import { labRuleset, runBackendConformance } from './backend-conformance.js';
+
+async function deleteOwnRule(exec: Exec): Promise<void> {
+  const listing = JSON.parse(await mustRun(exec, 'nft', ['-j', 'list', 'table', 'inet', 'dockfence'])) as {
+    nftables: Array<{ rule?: { chain: string; handle: number } }>;
+  };
+  const rule = listing.nftables.find((o) => o.rule && o.rule.chain.startsWith('from-'))?.rule;
+  if (!rule) throw new Error('no rule of ours to delete');
+  await mustRun(exec, 'nft', ['delete', 'rule', 'inet', 'dockfence', rule.chain, 'handle', String(rule.handle)]);
+}
+
+async function dumpOwnState(exec: Exec): Promise<string> {
+  const table = await exec('nft', ['list', 'table', 'inet', 'dockfence']);
+  const dockerUser = await exec('iptables', ['-w', '-S', 'DOCKER-USER']);
+  const ours = dockerUser.exitCode === 0 ? dockerUser.stdout.split('\n').filter((l) => l.includes('dockfence')) : [];
+  return [table.exitCode === 0 ? table.stdout : '', ...ours].join('').trim();
+}
+
+const make = (exec: Exec) => new NftablesBackend({ exec });
+
+if (!isRoot()) {
+  describe('nftables backend (integration)', () => {
+    it.skip('SKIPPED: needs root to create network namespaces and run nft (CI runs as root)', () => {});
+  });
+} else {
+  runBackendConformance('nftables', make, { deleteOwnRule, dumpOwnState });
+
+  describe('nftables backend specifics', () => {
+    const withNetns = async (fn: (exec: Exec) => Promise<void>) => {
+      const ns = await createNetns('dfn');
+      try {
+        await fn(ns.exec);
+      } finally {
+        await ns.remove();
+      }
+    };
+    const dockerUser = (exec: Exec) =>
+      mustRun(exec, 'iptables', ['-w', '-N', 'DOCKER-USER']).then(() => mustRun(exec, 'iptables', ['-w', '-A', 'DOCKER-USER', '-j', 'RETURN']));
+
+    it('the kernel accepts every rendered match and verdict kind, and reads back in sync', () =>
+      withNetns(async (exec) => {
+        await dockerUser(exec);
+        const backend = make(exec);
+        await backend.apply(fullRuleset);
+        expect(backend.plan(fullRuleset, await backend.observe()).differences).toEqual([]);
+      }));
+
+    it('detects and heals a set element added by hand and a table made dormant', () =>
+      withNetns(async (exec) => {
+        const backend = make(exec);
+        const desired = labRuleset(false);
+        await backend.apply(desired);
+        await mustRun(exec, 'nft', ['add', 'element', 'inet', 'dockfence', 'protected4', '{ 10.99.0.0/16 }']);
+        expect(backend.plan(desired, await backend.observe()).differences).toEqual(['set protected4 elements differ']);
+        await mustRun(exec, 'nft', ['add', 'table', 'inet', 'dockfence', '{ flags dormant; }']);
+        expect(backend.plan(desired, await backend.observe()).differences).toContain('table inet dockfence has flags (e.g. dormant)');
+        await backend.apply(desired);
+        expect(backend.plan(desired, await backend.observe()).differences).toEqual([]);
+      }));
+
+    it('a transaction the kernel rejects changes nothing: the previous table stays in force', () =>
+      withNetns(async (exec) => {
+        const backend = make(exec);
+        const good = labRuleset(false);
+        await backend.apply(good);
+        const before = await mustRun(exec, 'nft', ['list', 'table', 'inet', 'dockfence']);
+        // Renders fine but nft refuses masquerade in a filter chain.
+        const bad = structuredClone(good);
+        bad.chains[0]!.rules.push({ match: {}, verdict: { kind: 'masquerade' } });
+        const error = await backend.apply(bad).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ApplyError);
+        expect((error as ApplyError).details.input).toContain('masquerade');
+        expect(await mustRun(exec, 'nft', ['list', 'table', 'inet', 'dockfence'])).toBe(before);
+      }));
+
+    it('refuses to apply with dockerIptables when DOCKER-USER does not exist, before touching nft', () =>
+      withNetns(async (exec) => {
+        const backend = make(exec);
+        await expect(backend.apply(labRuleset(true))).rejects.toThrow(/no DOCKER-USER chain/);
+        expect((await backend.observe()).present).toBe(false);
+      }));
+  });
+}
