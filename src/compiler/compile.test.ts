@@ -275,3 +275,16 @@ describe('Docker without iptables', () => {
     expect(compile(labSnapshot(true)).ruleset.chains.find((c) => c.hook === 'postrouting')).toBeUndefined();
   });
 });
+
+describe('names', () => {
+  it('a custom bridge name that chains cannot hold gets a stable hashed chain name', () => {
+    const s = labSnapshot();
+    s.inventory.networks[1] = { ...s.inventory.networks[1]!, bridge: 'App1.Br' };
+    const { ruleset } = compile(s);
+    const names = ruleset.chains.map((c) => c.name);
+    expect(names.every((n) => /^[a-z][a-z0-9-]*$/.test(n))).toBe(true);
+    expect(names.filter((n) => n.startsWith('from-n'))).toHaveLength(1);
+    expect(JSON.stringify(compile(s).ruleset)).toBe(JSON.stringify(ruleset));
+    expect(forward(s, { iif: 'App1.Br', oif: APP2, saddr: '10.10.101.2', daddr: '10.10.102.2', dport: 22 }).verdict).toBe('drop');
+  });
+});

@@ -6,6 +6,7 @@
 //          oifname vmap { <bridge Y>: jump to-Y }     packets entering Y  (question 2, inbound)
 // input:   iifname vmap { <bridge X>: jump host-X }   packets for the host (question 3)
 
+import { hashString } from '../ruleset/hash.js';
 import type { Chain, CounterLabels, Rule, Verdict } from '../ruleset/model.js';
 import type { Action, Decision, NetworkDecisions } from './resolve.js';
 import type { DockerNetwork } from './snapshot.js';
@@ -14,14 +15,23 @@ type Reason = Extract<CounterLabels, { reason: unknown }>['reason'];
 
 export const BRIDGES_SET = 'bridges';
 
+/**
+ * Chain-name part for a bridge. Docker's own names (`docker0`, `br-<id12>`) are used as they are;
+ * a custom com.docker.network.bridge.name with characters chain names cannot hold (uppercase,
+ * dots) becomes a stable hash, so every backend can name the chain.
+ */
+function chainPart(bridge: string): string {
+  return /^[a-z0-9-]{1,15}$/.test(bridge) ? bridge : `n${hashString(bridge).slice(0, 12)}`;
+}
+
 export function fromChain(bridge: string): string {
-  return `from-${bridge}`;
+  return `from-${chainPart(bridge)}`;
 }
 export function toChain(bridge: string): string {
-  return `to-${bridge}`;
+  return `to-${chainPart(bridge)}`;
 }
 export function hostChain(bridge: string): string {
-  return `host-${bridge}`;
+  return `host-${chainPart(bridge)}`;
 }
 
 /** The rule's verdict and counter for a deny or audit decision; undefined for allow. */
