@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 
 need=()
 for tool in dockerd:docker.io nft:nftables iptables:iptables busybox:busybox-static ip:iproute2 \
-  ping:iputils-ping prometheus:prometheus promtool:prometheus conntrack:conntrack git:git gcc:gcc; do
+  ping:iputils-ping prometheus:prometheus promtool:prometheus conntrack:conntrack git:git gcc:gcc openssl:openssl nsenter:util-linux; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 [ -e /bin/busybox ] || need+=(busybox-static)
+# The e2e harness compiles its static probe (test/harness/dfprobe.c): needs libc.a.
+[ -e "$(gcc -print-file-name=libc.a 2>/dev/null)" ] || need+=(libc6-dev)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "test.sh: needs root to install: ${need[*]}" >&2; exit 1; fi
   echo "test.sh: installing ${need[*]}"

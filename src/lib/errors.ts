@@ -21,6 +21,12 @@ export class BadRequestError extends DockfenceError {}
 export class UnauthorizedError extends DockfenceError {}
 export class ForbiddenError extends DockfenceError {}
 export class GoneError extends DockfenceError {}
+/** The request body is over the server's limit (HTTP 413). */
+export class PayloadTooLargeError extends DockfenceError {}
+/** The request body's media type is not accepted here (HTTP 415). */
+export class UnsupportedMediaTypeError extends DockfenceError {}
+/** The path exists but not with this HTTP method (HTTP 405). */
+export class MethodNotAllowedError extends DockfenceError {}
 
 export class InvalidError extends DockfenceError {
   readonly causes: FieldCause[];
