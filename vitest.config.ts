@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // throwaway namespace; e2e needs the Docker host harness (root, dockerd, kubectl, Prometheus).
 export default defineConfig({
   test: {
+    // Fails the run if this machine's own namespace (ruleset, links, addresses, routes) changed.
+    globalSetup: ['test/harness/global-guard.ts'],
     projects: [
       { test: { name: 'unit', include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'] } },
       {

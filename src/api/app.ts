@@ -2,7 +2,7 @@
 // client libraries expect (discovery, OpenAPI, CRUD, patch, watch, Status errors) over the Store,
 // plus health, readiness, metrics and the diagnostics the dockfence CLI uses.
 
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import { MethodNotAllowedError, NotFoundError } from '../lib/errors.js';
 import type { CrdRegistry } from '../resources/crd.js';
 import { ResourceValidator } from '../resources/validator.js';
@@ -26,6 +26,8 @@ export interface ApiAppOptions {
   version?: string;
   /** Host preflight and packet verdicts, served for `dockfence doctor` and `dockfence check`. */
   diagnostics?: Diagnostics;
+  /** Extra routers (e.g. GitOps status/sync), mounted behind auth and before resource routes. */
+  routers?: Router[];
   /** CRDs to serve (default: the package's crds/). */
   crds?: CrdRegistry;
   now?: () => Date;
@@ -82,6 +84,7 @@ function createApiAppImpl(options: ApiAppOptions): Express {
       diagnostics: options.diagnostics,
     }),
   );
+  for (const router of options.routers ?? []) app.use(router);
   app.use(resourceRoutes(ctx));
   return finish(app, log);
 }

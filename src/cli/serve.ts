@@ -24,6 +24,7 @@ export interface ServeFlags {
   syncPath?: string;
   syncInterval?: string;
   prune: boolean;
+  syncCredentialsFile?: string;
 }
 
 const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
@@ -52,7 +53,7 @@ export function toServeOptions(flags: ServeFlags): ServeOptions {
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
     throw new CliError('--tls-cert and --tls-key must be given together');
   }
-  const syncFlags = [flags.syncBranch, flags.syncPath, flags.syncInterval].some((v) => v !== undefined) || flags.prune;
+  const syncFlags = [flags.syncBranch, flags.syncPath, flags.syncInterval, flags.syncCredentialsFile].some((v) => v !== undefined) || flags.prune;
   if (syncFlags && flags.syncRepo === undefined) {
     throw new CliError('--sync-branch, --sync-path, --sync-interval and --prune need --sync-repo');
   }
@@ -75,6 +76,7 @@ export function toServeOptions(flags: ServeFlags): ServeOptions {
     syncPath: flags.syncPath,
     syncInterval: flags.syncInterval === undefined ? undefined : checkDuration(flags.syncInterval, '--sync-interval'),
     prune: flags.syncRepo === undefined ? undefined : flags.prune,
+    syncCredentialsFile: flags.syncCredentialsFile,
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
@@ -90,7 +92,7 @@ export function registerServe(program: Command, _ctx: CliContext): void {
     .option('--db <file>', 'lowdb JSON store (default ./dockfence.db.json, /var/lib/dockfence/db.json as root)')
     .option('--docker-host <url>', 'Docker engine URL (default DOCKER_HOST or the local socket)')
     .option('--backend <name>', 'firewall backend: nftables or iptables', 'nftables')
-    .option('--resync <duration>', 'full reconcile interval, heals drift without events', '30s')
+    .option('--resync <duration>', 'full reconcile interval, heals drift without events', '2s')
     .option('--manage-sysctls', 'load br_netfilter and set the bridge-nf-call sysctls', false)
     .option('--cleanup-on-exit', 'remove dockfence rules on shutdown (fail open)', false)
     .option('--token-file <file>', 'bearer tokens, one "TOKEN,ROLE" (admin|viewer) per line')
@@ -102,6 +104,7 @@ export function registerServe(program: Command, _ctx: CliContext): void {
     .option('--sync-path <path>', 'GitOps: directory of manifests inside the repository')
     .option('--sync-interval <duration>', 'GitOps: how often to fetch')
     .option('--prune', 'GitOps: delete resources that left the repository', false)
+    .option('--sync-credentials-file <file>', 'GitOps: SSH private key or HTTPS token file for the repository')
     .action(async (flags: ServeFlags) => {
       const options = toServeOptions(flags);
       const main = await import('../main.js');

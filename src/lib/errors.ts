@@ -25,6 +25,8 @@ export class GoneError extends DockfenceError {}
 export class PayloadTooLargeError extends DockfenceError {}
 /** The request body's media type is not accepted here (HTTP 415). */
 export class UnsupportedMediaTypeError extends DockfenceError {}
+/** A dependency (Docker, the first reconcile) is not available yet (HTTP 503). */
+export class ServiceUnavailableError extends DockfenceError {}
 /** The path exists but not with this HTTP method (HTTP 405). */
 export class MethodNotAllowedError extends DockfenceError {}
 

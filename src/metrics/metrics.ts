@@ -1,5 +1,6 @@
 // Every Prometheus metric dockfence exports (names fixed by SPEC.md), created once per process
-// and passed in. Drop and exception counters are read from the kernel at scrape time.
+// and passed in. Drop and exception counters are read from the kernel at scrape time; see
+// docs/metrics.md for labels, cardinality and why totals stay monotonic across re-applies.
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CounterSample } from '../dataplane/backend.js';
@@ -16,29 +17,66 @@ export interface Metrics {
   hostReady: Gauge;
   /** Where scrapes read kernel counters from (the controller sets it once wired). */
   setCounterSource(source: () => Promise<CounterSample[]>): void;
+  /** Read the kernel counters now and fold them into the exported totals. Never throws; a failed read is counted. */
+  flushCounters(): Promise<void>;
+  /**
+   * Run `apply` (a backend apply or remove) so that no counted packet is lost or counted twice
+   * when it restarts the kernel counters (nft rewrites its table): read the counters right
+   * before, hold scrapes while it runs, read again right after. Resolves or rejects as `apply`.
+   */
+  applyKeepingCounters<T>(apply: () => Promise<T>): Promise<T>;
 }
+
+/** Values of dockfence_reconciles_total{result}; created at zero so the first error is visible to increase(). */
+export const RECONCILE_RESULTS = ['noop', 'applied', 'error'] as const;
+/** Values of dockfence_drift_healed_total{kind} (controller/reconcile.ts classifyDrift), created at zero. */
+export const DRIFT_KINDS = ['table', 'chain', 'rules', 'set', 'hook'] as const;
 
 const DROP_LABELS = ['src_network', 'dst_network', 'reason', 'policy'] as const;
 
-/** Build the registry and metrics. `version` and `backend` go into dockfence_build_info. */
+/**
+ * Build the registry and every dockfence metric. `version` and `backend` go into
+ * dockfence_build_info. Process/Node default metrics are deliberately not registered: they fail
+ * `promtool check metrics` and say nothing about isolation.
+ */
 export function createMetrics(options: { version: string; backend: string }): Metrics {
   const registry = new Registry();
   const tracker = new KernelCounterTracker();
   let source: (() => Promise<CounterSample[]>) | undefined;
-  let lastRead: Promise<void> | undefined;
 
-  // prom-client calls collect() of each kernel-backed metric per scrape; one kernel read serves them all.
-  const refresh = async (): Promise<void> => {
+  const readNow = async (): Promise<void> => {
     if (!source) return;
-    lastRead ??= source()
-      .then((samples) => tracker.update(samples))
-      .catch(() => undefined)
-      .finally(() => {
-        lastRead = undefined;
-      });
-    await lastRead;
+    try {
+      tracker.update(await source());
+    } catch {
+      readErrors.inc();
+    }
+  };
+  // Reads and applies run one at a time, in order: a stale read finishing after a newer one (or
+  // after an apply) would look like a counter restart and be counted twice.
+  let chain: Promise<unknown> = Promise.resolve();
+  const enqueue = <T>(step: () => Promise<T>): Promise<T> => {
+    const run = chain.then(step);
+    chain = run.catch(() => undefined);
+    return run;
+  };
+  // prom-client calls collect() of each kernel-backed metric per scrape, concurrently: callers
+  // that arrive before the queued read starts share it.
+  let queued: Promise<void> | undefined;
+  const refresh = (): Promise<void> => {
+    queued ??= enqueue(async () => {
+      queued = undefined;
+      await readNow();
+    });
+    return queued;
   };
 
+  const readErrors = new Counter({
+    name: 'dockfence_kernel_read_errors_total',
+    help: 'Failed reads of the kernel rule counters (drop and exception totals did not advance).',
+    registers: [registry],
+    collect: refresh,
+  });
   const dropped = new Counter({ name: 'dockfence_dropped_packets_total', help: 'Packets dropped by dockfence, by network pair, reason and deciding policy.', labelNames: DROP_LABELS, registers: [registry], collect: refresh });
   const droppedBytes = new Counter({ name: 'dockfence_dropped_bytes_total', help: 'Bytes dropped by dockfence, by network pair, reason and deciding policy.', labelNames: DROP_LABELS, registers: [registry], collect: refresh });
   const audit = new Counter({ name: 'dockfence_audit_packets_total', help: 'Packets an Audit-mode policy would have dropped.', labelNames: DROP_LABELS, registers: [registry], collect: refresh });
@@ -63,7 +101,25 @@ export function createMetrics(options: { version: string; backend: string }): Me
     setCounterSource(fn) {
       source = fn;
     },
+    flushCounters: refresh,
+    async applyKeepingCounters(apply) {
+      await refresh();
+      return enqueue(async () => {
+        try {
+          return await apply();
+        } finally {
+          await readNow();
+        }
+      });
+    },
   };
+  // Series that exist from the start: a counter born at 1 hides its first increment from
+  // increase()/rate(), so the first reconcile error or drift heal would not alert.
+  for (const result of RECONCILE_RESULTS) {
+    metrics.reconciles.inc({ result }, 0);
+    metrics.reconcileDuration.zero({ result });
+  }
+  for (const kind of DRIFT_KINDS) metrics.driftHealed.inc({ kind }, 0);
   new Gauge({ name: 'dockfence_build_info', help: 'Build information.', labelNames: ['version', 'backend'] as const, registers: [registry] })
     .set({ version: options.version, backend: options.backend }, 1);
   return metrics;

@@ -9,6 +9,7 @@ import {
   GoneError,
   InvalidError,
   MethodNotAllowedError,
+  ServiceUnavailableError,
   NotFoundError,
   PayloadTooLargeError,
   UnauthorizedError,
@@ -57,6 +58,7 @@ const TABLE: Array<[new (...args: never[]) => Error, number, string]> = [
   [PayloadTooLargeError, 413, 'RequestEntityTooLarge'],
   [UnsupportedMediaTypeError, 415, 'UnsupportedMediaType'],
   [MethodNotAllowedError, 405, 'MethodNotAllowed'],
+  [ServiceUnavailableError, 503, 'ServiceUnavailable'],
 ];
 
 /** A failure Status with the given code, reason and message. */
