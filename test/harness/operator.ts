@@ -36,6 +36,8 @@ export interface Operator {
   get<T = unknown>(path: string): Promise<T>;
   /** Current value of one metric sample from /metrics (undefined when absent). */
   metric(name: string, labels?: Record<string, string>): Promise<number | undefined>;
+  /** Send a signal to the operator process (SIGSTOP/SIGCONT to freeze its controller). */
+  signal(signal: NodeJS.Signals): void;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -132,6 +134,7 @@ export async function startOperator(host: DockerHost, options: OperatorOptions):
       }
       return total;
     },
+    signal: (sig) => void child.kill(sig),
     stop,
   };
 }
