@@ -145,7 +145,6 @@ export async function serve(options: ServeOptions): Promise<void> {
       log,
       stateDir: join(dirname(dbPath), 'gitops'),
     });
-    log(`gitops: syncing ${options.syncBranch ?? 'main'}:${options.syncPath ?? '.'} every ${options.syncInterval ?? '1m'}`);
   }
 
   await new Promise<void>((resolve) => {
