@@ -16,7 +16,7 @@ function parseIpv4(text: string): bigint | undefined {
   if (parts.length !== 4) return undefined;
   let value = 0n;
   for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
+    if (!/^(0|[1-9]\d{0,2})$/.test(part) || Number(part) > 255) return undefined;
     value = (value << 8n) | BigInt(Number(part));
   }
   return value;
@@ -45,6 +45,17 @@ function parseIpv6(text: string): bigint | undefined {
   }
   if (v4Tail !== undefined) value = (value & ~0xffffffffn) | v4Tail;
   return value;
+}
+
+/** Parse a bare address (no prefix) of either family. Undefined when invalid. */
+export function parseAddress(text: string): { family: AddressFamily; bits: bigint } | undefined {
+  const family: AddressFamily = text.includes(':') ? 'ipv6' : 'ipv4';
+  const bits = family === 'ipv4' ? parseIpv4(text) : parseIpv6(text);
+  return bits === undefined ? undefined : { family, bits };
+}
+
+export function widthOf(family: AddressFamily): number {
+  return WIDTH[family];
 }
 
 /** Parse `addr` or `addr/len` (v4 or v6). Host bits are cleared. Undefined when invalid. */

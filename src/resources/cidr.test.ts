@@ -1,6 +1,6 @@
 // The strict CIDR format used by the CRD schemas.
 import { describe, expect, it } from 'vitest';
-import { checkCidr, isCidr, parseIPv6 } from './cidr.js';
+import { checkCidr, isCidr } from './cidr.js';
 
 describe('CIDR checks', () => {
   it.each(['10.10.10.0/24', '0.0.0.0/0', '10.10.10.55/32', '192.168.0.0/16', 'fd00::/64', '::/0', '2001:db8::1/128', '::ffff:10.0.0.0/120'])(
@@ -22,9 +22,9 @@ describe('CIDR checks', () => {
     ['10.0.0.0/24; rm -rf /', /prefix length must be/],
   ])('rejects %s', (cidr, why) => expect(checkCidr(cidr)).toMatch(why));
 
-  it('expands :: in IPv6 addresses', () => {
-    expect(parseIPv6('fd00::1')).toEqual([0xfd, 0, ...new Array(13).fill(0), 1]);
-    expect(parseIPv6('1:2:3:4:5:6:7:8')).toHaveLength(16);
-    expect(parseIPv6('1::2::3')).toBeUndefined();
+  it('understands :: in IPv6 addresses', () => {
+    expect(checkCidr('fd00::1/128')).toBeUndefined();
+    expect(checkCidr('1:2:3:4:5:6:7:8/128')).toBeUndefined();
+    expect(checkCidr('1::2::3/128')).toMatch(/valid/);
   });
 });
