@@ -142,7 +142,7 @@ describe('drift and cleanup (iptables backend, Docker iptables=true)', () => {
     dockerOnly = await firewall();
     startHostServers(host);
     probe = createProber(host);
-    op = await startOperator(host, { backend: 'iptables' });
+    op = await startOperator(host, { backend: 'iptables', extraArgs: ['--cleanup-on-exit'] });
     const applied = await op.kubectl(['apply', '-f', join(ROOT, 'examples')]);
     expect(applied.exitCode, applied.stderr).toBe(0);
     expect(await pollUntil(() => probe.tcp(C('app1-mysql'), LAN.mgmt, 22), false, POLL_MS), op.logs()).toBe(false);
@@ -179,5 +179,14 @@ describe('drift and cleanup (iptables backend, Docker iptables=true)', () => {
     expect(await pollUntil(async () => (await firewall()) === dockerOnly, true, POLL_MS)).toBe(true);
     expect(await probe.tcp(C('app1-wordpress'), gw1, HOST_TCP_PORT)).toBe(true);
     expect(await probe.tcp(C('app2-nginx'), nginx.ip, 80)).toBe(true);
+  });
+
+  it('serve --cleanup-on-exit removes everything of ours when it stops', async () => {
+    const applied = await op.kubectl(['apply', '-f', join(ROOT, 'examples')]);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect(await pollUntil(async () => (await firewall()).includes('DF-FORWARD'), true, POLL_MS)).toBe(true);
+    await op.stop('SIGTERM');
+    expect(await firewall()).toBe(dockerOnly);
+    expect(await probe.tcp(C('app1-mysql'), LAN.mgmt, 22)).toBe(true);
   });
 });
