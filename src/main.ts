@@ -23,6 +23,7 @@ import { execReal } from './lib/exec.js';
 import { createLog } from './lib/log.js';
 import { createGitopsRouter } from './gitops/router.js';
 import { startGitopsSync, type RunningGitopsSync } from './gitops/start.js';
+import { keepCountersAcrossApply } from './metrics/keep-counters.js';
 import { createMetrics } from './metrics/metrics.js';
 import { Store } from './store/store.js';
 
@@ -64,8 +65,9 @@ export async function serve(options: ServeOptions): Promise<void> {
   const store = await Store.open(dbPath);
   const tokens = options.tokenFile ? await loadTokenFile(options.tokenFile) : undefined;
   const docker = createDockerClient(options.dockerHost);
-  const backend = createBackend(options.backend);
-  const metrics = createMetrics({ version: VERSION, backend: backend.name });
+  const metrics = createMetrics({ version: VERSION, backend: options.backend });
+  // Applies restart the kernel's counters: read them around each apply so totals lose nothing.
+  const backend = keepCountersAcrossApply(createBackend(options.backend), metrics);
 
   const reconciler = new Reconciler({
     store,

@@ -16,7 +16,7 @@ import { NETNS_DIR } from './netns.js';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'dockfence.js');
 const API_PORT = 8080;
-const METRICS_PORT = 9464;
+export const METRICS_PORT = 9464;
 
 export interface OperatorOptions {
   backend: 'nftables' | 'iptables';

@@ -15,7 +15,7 @@ export const SCENARIO_RATES: Array<{ chainPrefix: string; labels: Record<string,
   { chainPrefix: 'exceptions', labels: { metric: 'exception', kind: 'ExposeRule', name: 'app2-web' }, rate: 5 },
 ];
 
-type Check = (series: Series[], refId: string) => void;
+export type Check = (series: Series[], refId: string) => void;
 
 function values(series: Series[], labels: string[]): Map<string, number> {
   return new Map(series.map((s) => [labels.map((l) => s.metric[l] ?? '').join('>'), s.value]));
@@ -33,7 +33,20 @@ function pattern(labels: string[], all: string[], nonZero: string[]): Check {
   };
 }
 
-const single = (check: (value: number) => void): Check => (series) => {
+/**
+ * For scenarios whose full series set is not fixed (a real host): every `nonZero` key exists and
+ * is above zero, every `zero` key exists and is zero, and (unless `othersZero` is false) any
+ * other series is zero too.
+ */
+export function expectRates(series: Series[], labels: string[], want: { nonZero?: string[]; zero?: string[]; othersZero?: boolean }): void {
+  const got = values(series, labels);
+  for (const key of want.nonZero ?? []) expect(got.get(key), `${key} in ${[...got.keys()].join(', ')}`).toBeGreaterThan(0);
+  for (const key of want.zero ?? []) expect(got.get(key), `${key} in ${[...got.keys()].join(', ')}`).toBe(0);
+  if (want.othersZero === false) return;
+  for (const [key, value] of got) if (!(want.nonZero ?? []).includes(key)) expect(value, key).toBe(0);
+}
+
+export const single = (check: (value: number) => void): Check => (series) => {
   expect(series).toHaveLength(1);
   check(series[0]!.value);
 };
