@@ -41,6 +41,7 @@ function setup(preflight: PreflightReport = healthy) {
     log: (m) => logs.push(m),
     statusCountsIntervalMs: 0,
   });
+  metrics.setCounterSource(async () => (reconciler.desired ? backend.readCounters(reconciler.desired) : []));
   return { store, backend, metrics, reconciler, logs };
 }
 

@@ -5,9 +5,8 @@
 import { compile } from '../compiler/compile.js';
 import type { ResourceResult } from '../compiler/results.js';
 import type { DockerInventory } from '../compiler/snapshot.js';
-import type { Backend, CounterSample } from '../dataplane/backend.js';
+import type { Backend } from '../dataplane/backend.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { KernelCounterTracker } from '../metrics/kernel-counters.js';
 import { canonicalJson, hashString } from '../ruleset/hash.js';
 import type { Ruleset } from '../ruleset/model.js';
 import type { AnyResource, EgressException, ExposeRule, IsolationPolicy, Kind, ResourceStatus } from '../resources/types.js';
@@ -48,8 +47,7 @@ function statusEqual(a: ResourceStatus | undefined, b: ResourceStatus): boolean 
 export class Reconciler {
   private lastAppliedHash: string | undefined;
   private lastCountsAt = 0;
-  private readonly previousCounters = new Map<string, { packets: number; bytes: number }>();
-  private readonly packetTotals = new Map<string, number>();
+  private packetTotals = new Map<string, number>();
   /** The last compiled ruleset (for metrics scrapes and `check`). */
   desired: Ruleset | undefined;
   lastPreflight: PreflightReport | undefined;
@@ -90,7 +88,7 @@ export class Reconciler {
         await this.record(resources, results, { applyError: (error as Error).message, packets: new Map() });
         throw error;
       }
-      const packets = await this.countPackets(ruleset);
+      const packets = await this.countPackets();
       await this.record(resources, results, { hostNotReady: hostNotReady || undefined, packets });
       deps.metrics?.lastSuccess.set(deps.now().getTime() / 1000);
       return {};
@@ -136,22 +134,16 @@ export class Reconciler {
     return 'applied';
   }
 
-  /** Monotonic per-resource packet totals, refreshed at most every statusCountsIntervalMs. */
-  private async countPackets(ruleset: Ruleset): Promise<Map<string, number>> {
+  /** Per-resource packet totals for status, refreshed at most every statusCountsIntervalMs. */
+  private async countPackets(): Promise<Map<string, number>> {
     const now = this.deps.now().getTime();
-    if (now - this.lastCountsAt < this.deps.statusCountsIntervalMs || ruleset.chains.length === 0) return new Map(this.packetTotals);
+    const metrics = this.deps.metrics;
+    if (!metrics || now - this.lastCountsAt < this.deps.statusCountsIntervalMs) return new Map(this.packetTotals);
     this.lastCountsAt = now;
-    let samples: CounterSample[] = [];
     try {
-      samples = await this.deps.backend.readCounters(ruleset);
+      this.packetTotals = await metrics.packetTotals();
     } catch (error) {
       this.deps.log(`reading counters: ${(error as Error).message}`);
-    }
-    for (const { sample, packets, key } of KernelCounterTracker.deltas(this.previousCounters, samples)) {
-      this.previousCounters.set(key, { packets: sample.packets, bytes: sample.bytes });
-      const l = sample.labels;
-      const owner = l.metric === 'exception' ? `${l.kind}/${l.name}` : l.metric === 'dropped' ? `IsolationPolicy/${l.policy}` : undefined;
-      if (owner) this.packetTotals.set(owner, (this.packetTotals.get(owner) ?? 0) + packets);
     }
     return new Map(this.packetTotals);
   }

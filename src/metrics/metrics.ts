@@ -25,6 +25,11 @@ export interface Metrics {
    * before, hold scrapes while it runs, read again right after. Resolves or rejects as `apply`.
    */
   applyKeepingCounters<T>(apply: () => Promise<T>): Promise<T>;
+  /**
+   * Exported totals per resource, fresh from the kernel: `IsolationPolicy/<name>` -> packets it
+   * dropped, `<ExposeRule|EgressException>/<name>` -> packets it admitted. For status.
+   */
+  packetTotals(): Promise<Map<string, number>>;
 }
 
 /** Values of dockfence_reconciles_total{result}; created at zero so the first error is visible to increase(). */
@@ -102,6 +107,14 @@ export function createMetrics(options: { version: string; backend: string }): Me
       source = fn;
     },
     flushCounters: refresh,
+    async packetTotals() {
+      await refresh();
+      const totals = new Map<string, number>();
+      const add = (key: string, value: number): void => void totals.set(key, (totals.get(key) ?? 0) + value);
+      for (const v of (await dropped.get()).values) add(`IsolationPolicy/${v.labels.policy}`, v.value);
+      for (const v of (await exception.get()).values) add(`${v.labels.kind}/${v.labels.name}`, v.value);
+      return totals;
+    },
     async applyKeepingCounters(apply) {
       await refresh();
       return enqueue(async () => {
