@@ -149,14 +149,21 @@ export async function serve(options: ServeOptions): Promise<void> {
     });
   }
 
+  // `on`, not `once`: execa's signal-exit re-raises a signal that has no other listener left,
+  // which would kill us before cleanup. A second signal skips the graceful path.
   await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    let signalled = false;
+    const stop = (): void => {
+      if (signalled) process.exit(1);
+      signalled = true;
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
   log('shutting down');
   await gitops?.stop();
-  controller.stop();
+  await controller.stop();
   events.abort();
   await api.close();
   await metricsServer?.close();

@@ -59,9 +59,10 @@ export class Controller {
     return this.queue.idle();
   }
 
-  stop(): void {
+  /** Stop reacting; resolves when a reconcile in flight has finished, so nothing applies after. */
+  async stop(): Promise<void> {
     for (const off of this.unsubscribe.splice(0)) off();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
-    this.queue.stop();
+    await this.queue.stop();
   }
 }

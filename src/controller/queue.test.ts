@@ -14,7 +14,7 @@ describe('WorkQueue', () => {
     await new Promise((r) => setTimeout(r, 30));
     await q.idle();
     expect(runs).toEqual(['host']);
-    q.stop();
+    await q.stop();
   });
 
   it('runs again when a key is added while its run is in flight', async () => {
@@ -33,7 +33,7 @@ describe('WorkQueue', () => {
     await new Promise((r) => setTimeout(r, 30));
     await q.idle();
     expect(runs).toEqual([0, 1]);
-    q.stop();
+    await q.stop();
   });
 
   it('retries a failing run with backoff until it succeeds, reporting each error', async () => {
@@ -52,7 +52,26 @@ describe('WorkQueue', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(attempts).toBe(3);
     expect(errors.map((e) => (e as Error).message)).toEqual(['boom 1', 'boom 2']);
-    q.stop();
+    await q.stop();
+  });
+
+  it('stop waits for the run in flight, and nothing runs after it', async () => {
+    const events: string[] = [];
+    let release!: () => void;
+    const q = new WorkQueue<string>(async () => {
+      events.push('start');
+      await new Promise<void>((r) => (release = r));
+      events.push('end');
+      return {};
+    }, fast);
+    q.add('host');
+    await new Promise((r) => setTimeout(r, 15));
+    const stopped = q.stop().then(() => events.push('stopped'));
+    q.add('host');
+    release();
+    await stopped;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual(['start', 'end', 'stopped']);
   });
 
   it('does nothing after stop', async () => {
@@ -61,7 +80,7 @@ describe('WorkQueue', () => {
       runs++;
       return {};
     }, fast);
-    q.stop();
+    await q.stop();
     q.add('host');
     await new Promise((r) => setTimeout(r, 20));
     expect(runs).toBe(0);

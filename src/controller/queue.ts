@@ -21,6 +21,7 @@ export class WorkQueue<K extends string> {
   private readonly failures = new Map<K, number>();
   private timer: unknown;
   private running = false;
+  private current: Promise<void> | undefined;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
@@ -46,7 +47,7 @@ export class WorkQueue<K extends string> {
     if (this.running || this.timer !== undefined) return;
     this.timer = this.setTimer(() => {
       this.timer = undefined;
-      void this.drain();
+      this.current = this.drain();
     }, delayMs);
   }
 
@@ -85,11 +86,13 @@ export class WorkQueue<K extends string> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  stop(): void {
+  /** Stop taking work; resolves once a run in flight has finished (nothing runs after that). */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) this.clearTimer(this.timer);
     this.timer = undefined;
     this.pending.clear();
+    await this.current;
     for (const w of this.idleWaiters.splice(0)) w();
   }
 }

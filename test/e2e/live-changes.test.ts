@@ -186,7 +186,7 @@ describe('drift and cleanup (iptables backend, Docker iptables=true)', () => {
     expect(applied.exitCode, applied.stderr).toBe(0);
     expect(await pollUntil(async () => (await firewall()).includes('DF-FORWARD'), true, POLL_MS)).toBe(true);
     await op.stop('SIGTERM');
-    expect(await firewall()).toBe(dockerOnly);
+    expect(await firewall(), op.logs()).toBe(dockerOnly);
     expect(await probe.tcp(C('app1-mysql'), LAN.mgmt, 22)).toBe(true);
   });
 });
