@@ -45,6 +45,8 @@ export interface ServeOptions {
   syncInterval?: string;
   prune?: boolean;
   syncCredentialsFile?: string;
+  /** Count drops per source container too (nftables only; opt-in, unbounded cardinality). */
+  dropsBySource?: boolean;
 }
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -57,6 +59,13 @@ function createBackend(kind: ServeOptions['backend']): Backend {
   return kind === 'iptables' ? new IptablesBackend({ exec: execReal }) : new NftablesBackend({ exec: execReal });
 }
 
+/** serve --drops-by-source needs the nftables backend's per-source sets. */
+export function checkDropsBySource(options: Pick<ServeOptions, 'backend' | 'dropsBySource'>): void {
+  if (options.dropsBySource && options.backend !== 'nftables') {
+    throw new Error('--drops-by-source needs --backend nftables (iptables has no per-element counters)');
+  }
+}
+
 /** Run the API, controller and metrics until SIGINT/SIGTERM. Resolves when shut down. */
 export async function serve(options: ServeOptions): Promise<void> {
   const log = createLog('dockfence');
@@ -65,9 +74,12 @@ export async function serve(options: ServeOptions): Promise<void> {
   const store = await Store.open(dbPath);
   const tokens = options.tokenFile ? await loadTokenFile(options.tokenFile) : undefined;
   const docker = createDockerClient(options.dockerHost);
-  const metrics = createMetrics({ version: VERSION, backend: options.backend });
+  checkDropsBySource(options);
+  const dropsBySource = options.dropsBySource === true;
+  const metrics = createMetrics({ version: VERSION, backend: options.backend, dropsBySource });
+  const raw = createBackend(options.backend);
   // Applies restart the kernel's counters: read them around each apply so totals lose nothing.
-  const backend = keepCountersAcrossApply(createBackend(options.backend), metrics);
+  const backend = keepCountersAcrossApply(raw, metrics);
 
   const reconciler = new Reconciler({
     store,
@@ -87,8 +99,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     now: () => new Date(),
     log,
     statusCountsIntervalMs: Math.max(resyncMs, 5000),
+    dropsBySource,
   });
   metrics.setCounterSource(async () => (reconciler.desired ? backend.readCounters(reconciler.desired) : []));
+  if (dropsBySource && raw instanceof NftablesBackend) {
+    metrics.setSourceDropSource(() => raw.readSourceDrops(), () => reconciler.lastInventory);
+  }
 
   const events = new AbortController();
   const controller = new Controller({

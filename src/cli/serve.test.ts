@@ -60,3 +60,11 @@ describe('toServeOptions', () => {
     expect(() => checkDuration('5', '--resync')).toThrow('invalid --resync');
   });
 });
+
+describe('--drops-by-source', () => {
+  it('passes through with nftables and is refused with iptables in one line', () => {
+    expect(toServeOptions({ ...defaults, dropsBySource: true })).toMatchObject({ dropsBySource: true });
+    expect(toServeOptions(defaults)).not.toHaveProperty('dropsBySource');
+    expect(() => toServeOptions({ ...defaults, backend: 'iptables', dropsBySource: true })).toThrow('--drops-by-source needs --backend nftables');
+  });
+});

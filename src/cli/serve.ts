@@ -25,6 +25,7 @@ export interface ServeFlags {
   syncInterval?: string;
   prune: boolean;
   syncCredentialsFile?: string;
+  dropsBySource?: boolean;
 }
 
 const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
@@ -53,6 +54,9 @@ export function toServeOptions(flags: ServeFlags): ServeOptions {
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
     throw new CliError('--tls-cert and --tls-key must be given together');
   }
+  if (flags.dropsBySource && flags.backend !== 'nftables') {
+    throw new CliError('--drops-by-source needs --backend nftables (iptables has no per-element counters)');
+  }
   const syncFlags = [flags.syncBranch, flags.syncPath, flags.syncInterval, flags.syncCredentialsFile].some((v) => v !== undefined) || flags.prune;
   if (syncFlags && flags.syncRepo === undefined) {
     throw new CliError('--sync-branch, --sync-path, --sync-interval and --prune need --sync-repo');
@@ -77,6 +81,7 @@ export function toServeOptions(flags: ServeFlags): ServeOptions {
     syncInterval: flags.syncInterval === undefined ? undefined : checkDuration(flags.syncInterval, '--sync-interval'),
     prune: flags.syncRepo === undefined ? undefined : flags.prune,
     syncCredentialsFile: flags.syncCredentialsFile,
+    dropsBySource: flags.dropsBySource ? true : undefined,
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
@@ -105,6 +110,7 @@ export function registerServe(program: Command, _ctx: CliContext): void {
     .option('--sync-interval <duration>', 'GitOps: how often to fetch')
     .option('--prune', 'GitOps: delete resources that left the repository', false)
     .option('--sync-credentials-file <file>', 'GitOps: SSH private key or HTTPS token file for the repository')
+    .option('--drops-by-source', 'also count drops per source container (nftables; for investigations)', false)
     .action(async (flags: ServeFlags) => {
       const options = toServeOptions(flags);
       const main = await import('../main.js');

@@ -80,7 +80,7 @@ export function compile(snapshot: Snapshot): CompileOutput {
     });
 
   return {
-    ruleset: { sets, chains, acceptMark: ACCEPT_MARK, dockerIptables: inventory.dockerIptables },
+    ruleset: { sets, chains, acceptMark: ACCEPT_MARK, dockerIptables: inventory.dockerIptables, ...(snapshot.options?.dropsBySource ? { dropsBySource: true } : {}) },
     results: [...policyResults, ...exceptions.results],
   };
 }

@@ -42,4 +42,6 @@ export interface Snapshot {
   exposeRules: ExposeRule[];
   egressExceptions: EgressException[];
   inventory: DockerInventory;
+  /** Operator options copied into the ruleset (e.g. serve --drops-by-source). */
+  options?: { dropsBySource?: boolean };
 }

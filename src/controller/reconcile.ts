@@ -30,6 +30,8 @@ export interface ReconcileDeps {
   log: (message: string) => void;
   /** How often status packet counts may change (keeps status writes rare). */
   statusCountsIntervalMs: number;
+  /** serve --drops-by-source: compile rulesets that count drops per source address. */
+  dropsBySource?: boolean;
 }
 
 /** Kinds of drift, for dockfence_drift_healed_total{kind}. */
@@ -52,6 +54,8 @@ export class Reconciler {
   desired: Ruleset | undefined;
   lastPreflight: PreflightReport | undefined;
   lastResults: ResourceResult[] = [];
+  /** The Docker inventory of the last reconcile (names per-source drop metrics). */
+  lastInventory: DockerInventory | undefined;
 
   constructor(private readonly deps: ReconcileDeps) {}
 
@@ -72,7 +76,9 @@ export class Reconciler {
         deps.store.list('EgressException') as Promise<EgressException[]>,
         deps.readInventory(preflight.dockerIptables),
       ]);
-      const { ruleset, results } = compile({ policies, exposeRules, egressExceptions, inventory });
+      this.lastInventory = inventory;
+      const options = deps.dropsBySource ? { options: { dropsBySource: true } } : {};
+      const { ruleset, results } = compile({ policies, exposeRules, egressExceptions, inventory, ...options });
       this.desired = ruleset;
       this.lastResults = results;
       const resources: AnyResource[] = [...policies, ...exposeRules, ...egressExceptions];

@@ -5,6 +5,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CounterSample } from '../dataplane/backend.js';
 import { KernelCounterTracker } from './kernel-counters.js';
+import { SourceDropTracker, type SourceDropSample } from './source-drops.js';
+import type { DockerInventory } from '../compiler/snapshot.js';
 
 export interface Metrics {
   registry: Registry;
@@ -19,6 +21,11 @@ export interface Metrics {
   setCounterSource(source: () => Promise<CounterSample[]>): void;
   /** Read the kernel counters now and fold them into the exported totals. Never throws; a failed read is counted. */
   flushCounters(): Promise<void>;
+  /**
+   * Where scrapes read per-source drop elements and the inventory that names them (serve
+   * --drops-by-source). Ignored unless createMetrics got `dropsBySource: true`.
+   */
+  setSourceDropSource(read: () => Promise<SourceDropSample[]>, inventory: () => DockerInventory | undefined): void;
   /**
    * Run `apply` (a backend apply or remove) so that no counted packet is lost or counted twice
    * when it restarts the kernel counters (nft rewrites its table): read the counters right
@@ -44,15 +51,21 @@ const DROP_LABELS = ['src_network', 'dst_network', 'reason', 'policy'] as const;
  * dockfence_build_info. Process/Node default metrics are deliberately not registered: they fail
  * `promtool check metrics` and say nothing about isolation.
  */
-export function createMetrics(options: { version: string; backend: string }): Metrics {
+export function createMetrics(options: { version: string; backend: string; dropsBySource?: boolean }): Metrics {
   const registry = new Registry();
   const tracker = new KernelCounterTracker();
   let source: (() => Promise<CounterSample[]>) | undefined;
+  let sourceDrops: { read: () => Promise<SourceDropSample[]>; inventory: () => DockerInventory | undefined } | undefined;
+  let bySource: SourceDropTracker | undefined;
 
   const readNow = async (): Promise<void> => {
-    if (!source) return;
     try {
-      tracker.update(await source());
+      if (source) tracker.update(await source());
+    } catch {
+      readErrors.inc();
+    }
+    try {
+      if (sourceDrops && bySource) bySource.update(await sourceDrops.read(), sourceDrops.inventory());
     } catch {
       readErrors.inc();
     }
@@ -87,6 +100,14 @@ export function createMetrics(options: { version: string; backend: string }): Me
   const audit = new Counter({ name: 'dockfence_audit_packets_total', help: 'Packets an Audit-mode policy would have dropped.', labelNames: DROP_LABELS, registers: [registry], collect: refresh });
   const exception = new Counter({ name: 'dockfence_exception_packets_total', help: 'Packets admitted by each exception (new connections).', labelNames: ['kind', 'name'] as const, registers: [registry], collect: refresh });
   tracker.bind({ dropped, droppedBytes, audit, exception });
+  if (options.dropsBySource) {
+    // Opt-in only: one series per source container, unbounded in principle.
+    const labelNames = ['src_container', 'src_network'] as const;
+    bySource = new SourceDropTracker({
+      packets: new Counter({ name: 'dockfence_dropped_packets_by_source_total', help: 'Packets dropped by dockfence, by source container (serve --drops-by-source).', labelNames, registers: [registry], collect: refresh }),
+      bytes: new Counter({ name: 'dockfence_dropped_bytes_by_source_total', help: 'Bytes dropped by dockfence, by source container (serve --drops-by-source).', labelNames, registers: [registry], collect: refresh }),
+    });
+  }
 
   const metrics: Metrics = {
     registry,
@@ -105,6 +126,9 @@ export function createMetrics(options: { version: string; backend: string }): Me
     hostReady: new Gauge({ name: 'dockfence_host_ready', help: '1 when the host preflight passes (br_netfilter, sysctls, tools, Docker).', registers: [registry] }),
     setCounterSource(fn) {
       source = fn;
+    },
+    setSourceDropSource(read, inventory) {
+      sourceDrops = { read, inventory };
     },
     flushCounters: refresh,
     async packetTotals() {

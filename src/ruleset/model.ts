@@ -86,6 +86,11 @@ export interface Rule {
   counter?: CounterLabels;
   /** Human note rendered beside the hash tag: which resource asked for this rule. */
   origin?: string;
+  /**
+   * nftables only (Ruleset.dropsBySource): record the packet's source address and input
+   * interface, with a counter, in the per-source drop set of this family. Added by the backend.
+   */
+  sourceDrops?: AddressFamily;
 }
 
 export interface Chain {
@@ -101,6 +106,8 @@ export interface Ruleset {
   acceptMark: number;
   /** Docker manages iptables: exceptions must also be accepted in Docker's DOCKER-USER chain. */
   dockerIptables: boolean;
+  /** Opt-in investigation mode: also count drops per source address (nftables dynamic sets). */
+  dropsBySource?: boolean;
 }
 
 /** Conntrack mark bit dockfence owns. */

@@ -16,6 +16,7 @@ import {
 } from './docker-user.js';
 import { type NftObservedRuleset, parseNftablesCounters, parseNftablesJson } from './parse.js';
 import { NFT_FAMILY, NFT_TABLE, renderNftables } from './render.js';
+import { addSourceDropRules, parseSourceDrops, SOURCE_DROP_SETS, type SourceDrop } from './source-drops.js';
 import { normalizeElement } from './values.js';
 
 export interface NftablesBackendOptions {
@@ -112,7 +113,13 @@ export class NftablesBackend implements Backend {
   plan(desired: Ruleset, observed: ObservedRuleset): Plan {
     const sets = desired.sets.map((s) => ({ ...s, elements: s.elements.map((e) => normalizeElement(s.type, e)) }));
     const expected = desired.dockerIptables ? [DOCKER_USER_HOOK] : [];
-    const { differences } = diffRulesets({ ...desired, sets }, observed, expected);
+    // The per-source sets fill with every drop: compare their presence, never their elements.
+    const dynamic: string[] = desired.dropsBySource ? Object.values(SOURCE_DROP_SETS) : [];
+    const liveSets = observed.sets.filter((s) => !dynamic.includes(s.name));
+    const { differences } = diffRulesets({ ...addSourceDropRules(desired), sets }, { ...observed, sets: liveSets }, expected);
+    if (observed.present) {
+      for (const name of dynamic) if (!observed.sets.some((s) => s.name === name)) differences.push(`set ${name} missing`);
+    }
     const nft = observed as NftObservedRuleset;
     if (nft.tableFlags) differences.push(`table ${NFT_FAMILY} ${NFT_TABLE} has flags (e.g. dormant)`);
     const hook = observed.hooks[DOCKER_USER_HOOK];
@@ -163,6 +170,29 @@ export class NftablesBackend implements Backend {
       });
     }
     return samples;
+  }
+
+  /**
+   * Per-source drop counts (serve --drops-by-source): every element of both dynamic sets. Empty
+   * when our table or the sets do not exist (flag off, nothing applied yet). Throws ExecError
+   * for another nft failure, ParseError for output that is not nft JSON.
+   */
+  async readSourceDrops(): Promise<SourceDrop[]> {
+    const drops: SourceDrop[] = [];
+    for (const name of Object.values(SOURCE_DROP_SETS)) {
+      const args = ['-j', 'list', 'set', NFT_FAMILY, NFT_TABLE, name];
+      const result = await this.run(this.nft, args);
+      if (result.exitCode !== 0 && MISSING_TABLE.test(result.stderr)) continue;
+      if (result.exitCode !== 0) {
+        throw new ExecError(`reading nft set ${name}: ${result.stderr.trim()}`, {
+          command: [this.nft, ...args].join(' '),
+          exitCode: result.exitCode,
+          stderr: result.stderr,
+        });
+      }
+      drops.push(...parseSourceDrops(result.stdout));
+    }
+    return drops;
   }
 
   /** Deletes our table (if any) in one transaction and our DOCKER-USER rules. Throws ApplyError. */

@@ -8,6 +8,7 @@ import { hashChainRules } from '../diff.js';
 import { renderComment, renderNftables } from './render.js';
 import { counterRuleset } from './testdata/counter-ruleset.js';
 import { fullRuleset } from './testdata/full-ruleset.js';
+import { sourceDropsRuleset } from './testdata/source-drops-ruleset.js';
 
 function golden(name: string, actual: string): void {
   const path = new URL(`./testdata/${name}`, import.meta.url);
@@ -90,5 +91,25 @@ describe('renderNftables refuses what nft would misread', () => {
   ];
   it.each(cases)('throws a dockfence bug for %s', (_what, ruleset) => {
     expect(() => renderNftables(ruleset)).toThrow(/dockfence bug/);
+  });
+});
+
+describe('renderNftables with dropsBySource', () => {
+  it('adds the dynamic sets and an update rule ahead of each counted drop, as in the golden file', () => {
+    golden('source-drops.nft', renderNftables(sourceDropsRuleset));
+  });
+
+  it('renders the same ruleset without the flag exactly as before (no sets, no update rules)', () => {
+    const { dropsBySource: _flag, ...plain } = sourceDropsRuleset;
+    const text = renderNftables(plain);
+    expect(text).not.toMatch(/update @|drops_by_source/);
+    expect(renderNftables({ ...plain, dropsBySource: false })).toBe(text);
+    expect(text.match(/ drop comment/g)).toHaveLength(3);
+  });
+
+  it('keeps the drop rules’ hash tags whether the flag is on or off', () => {
+    const { dropsBySource: _flag, ...plain } = sourceDropsRuleset;
+    const tags = (t: string): string[] => [...t.matchAll(/drop comment "dockfence:([0-9a-f]{16})/g)].map((m) => m[1] as string);
+    expect(tags(renderNftables(sourceDropsRuleset))).toEqual(tags(renderNftables(plain)));
   });
 });

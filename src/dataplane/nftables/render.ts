@@ -6,6 +6,7 @@ import { bug } from '../../lib/errors.js';
 import type { AddrMatch, Chain, Hook, IfMatch, Match, NamedSet, Rule, Ruleset, Verdict } from '../../ruleset/model.js';
 import { hashChainRules } from '../diff.js';
 import { assertNftName } from './names.js';
+import { addSourceDropRules, renderSourceDropSets, renderSourceDropUpdate } from './source-drops.js';
 import { formatAddress, formatMark, formatPort, quoteIfname } from './values.js';
 
 export const NFT_FAMILY = 'inet';
@@ -129,10 +130,11 @@ export function renderVerdict(v: Verdict, acceptMark: number): string {
   }
 }
 
-/** One rule line: matches, `counter` when counted, verdict, tag comment. */
+/** One rule line: matches, `counter` when counted, the per-source `update` if asked, verdict, tag comment. */
 export function renderRule(rule: Rule, hash: string, acceptMark: number): string {
   const parts = renderMatch(rule.match);
   if (rule.counter) parts.push('counter');
+  if (rule.sourceDrops) parts.push(renderSourceDropUpdate(rule.sourceDrops));
   parts.push(renderVerdict(rule.verdict, acceptMark));
   parts.push(`comment "${renderComment(hash, rule.origin)}"`);
   return parts.join(' ');
@@ -162,14 +164,17 @@ function renderChain(chain: Chain, acceptMark: number): string[] {
 /**
  * The whole `nft -f -` input for `ruleset`: `add table` + `delete table` (so the delete never
  * fails) + the full table definition, one atomic transaction that resets counters. A ruleset
- * with no sets and no chains renders the deletion alone (nothing of ours stays). Throws a
+ * with no sets and no chains renders the deletion alone (nothing of ours stays). With
+ * `dropsBySource`, adds the per-source drop sets and their update rules (source-drops.ts). Throws a
  * dockfence bug (before anything is applied) for a name or value nft cannot express safely.
  */
-export function renderNftables(ruleset: Ruleset): string {
+export function renderNftables(desired: Ruleset): string {
+  const ruleset = addSourceDropRules(desired);
   const head = [`add table ${NFT_FAMILY} ${NFT_TABLE}`, `delete table ${NFT_FAMILY} ${NFT_TABLE}`];
   if (ruleset.sets.length === 0 && ruleset.chains.length === 0) return `${head.join('\n')}\n`;
   const body = [
     ...ruleset.sets.flatMap((s) => renderSet(s)),
+    ...(ruleset.dropsBySource ? renderSourceDropSets() : []),
     ...ruleset.chains.flatMap((c) => renderChain(c, ruleset.acceptMark)),
   ];
   return `${[...head, `table ${NFT_FAMILY} ${NFT_TABLE} {`, ...body, '}'].join('\n')}\n`;
