@@ -151,6 +151,19 @@ describe('precedence and modes', () => {
     }
   });
 
+  it('a network that allows other networks is still kept out of one that denies them (inbound)', () => {
+    const s = base([
+      policy('a-open', { otherNetworks: 'Allow' }),
+      { ...policy('b-closed', {}), spec: { networks: { names: ['ext-app2'] }, otherNetworks: 'Deny' } },
+    ]);
+    const out = forward(s, { iif: APP1, oif: APP2, saddr: '10.10.101.3', daddr: '10.10.102.2', dport: 22 });
+    expect(out.verdict).toBe('drop');
+    expect(out.rule?.counter).toMatchObject({ srcNetwork: 'int-app1', dstNetwork: 'ext-app2', policy: 'b-closed' });
+    // ext-app2 drops its own outbound traffic itself, so int-app1's inbound chain needs no rule for it.
+    const toApp1 = compile(s).ruleset.chains.find((c) => c.name === `to-${APP1}`);
+    expect(toApp1).toBeUndefined();
+  });
+
   it('Audit counts what it would drop and drops nothing', () => {
     const s = base([policy('watch', { mode: 'Audit', sameNetwork: 'Deny', protectedCidrs: ['10.10.10.0/24'] })]);
     const same = forward(s, { iif: APP1, oif: APP1, saddr: '10.10.101.3', daddr: '10.10.101.2' });

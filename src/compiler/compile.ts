@@ -31,11 +31,12 @@ export function compile(snapshot: Snapshot): CompileOutput {
   const fromTargets: Array<{ ifname: string; chain: string }> = [];
   const toTargets: Array<{ ifname: string; chain: string }> = [];
   const hostTargets: Array<{ ifname: string; chain: string }> = [];
+  const droppedAtSource = new Set(networks.filter((d) => d.otherNetworks.action === 'deny').map((d) => d.network.name));
   for (const d of networks) {
     const bridge = d.network.bridge;
     regular.push(emitFromChain(d, bridges));
     fromTargets.push({ ifname: bridge, chain: fromChain(bridge) });
-    const to = emitToChain(d, bridges);
+    const to = emitToChain(d, bridges, droppedAtSource);
     if (to) {
       regular.push(to);
       toTargets.push({ ifname: bridge, chain: toChain(bridge) });

@@ -84,12 +84,16 @@ export function emitFromChain(d: NetworkDecisions, allBridges: DockerNetwork[]):
   return { name: fromChain(self.bridge), rules };
 }
 
-/** Chain to-Y: what may enter Y from other Docker networks (inbound half of question 2). */
-export function emitToChain(d: NetworkDecisions, allBridges: DockerNetwork[]): Chain | undefined {
+/**
+ * Chain to-Y: what may enter Y from other Docker networks (inbound half of question 2).
+ * `droppedAtSource` names networks whose own from-chain already drops everything bound for other
+ * networks (otherNetworks enforced Deny): their packets never get here, so they need no rule.
+ */
+export function emitToChain(d: NetworkDecisions, allBridges: DockerNetwork[], droppedAtSource: ReadonlySet<string>): Chain | undefined {
   const self = d.network;
   const rules: Rule[] = [];
   for (const other of allBridges) {
-    if (other.name === self.name) continue;
+    if (other.name === self.name || droppedAtSource.has(other.name)) continue;
     const deny = enforce(d.otherNetworks, { src: other.name, dst: self.name, reason: 'other_network' });
     if (deny) rules.push({ match: { iif: { names: [other.bridge] } }, ...deny, origin: origin(d.otherNetworks) });
   }
