@@ -125,6 +125,17 @@ describe.each(matrix)('article lab: $backend backend, Docker iptables=$dockerIpt
     expect(got).toEqual([true, true, true]);
   });
 
+  it('dockfence check names the deciding resource; dockfence doctor passes', async () => {
+    const denied = await op.cli(['check', '--from', 'app2-nginx', '--to', 'app1-mysql:3306/tcp']);
+    expect(denied.exitCode, denied.stderr).toBe(1);
+    expect(denied.stdout).toContain('IsolationPolicy/lab-isolation');
+    const allowed = await op.cli(['check', '--from', 'app2-nginx', '--to', 'app1-wordpress:80/tcp']);
+    expect(allowed.exitCode, allowed.stderr).toBe(0);
+    expect(allowed.stdout).toContain('ExposeRule/app2-to-app1-web');
+    const doctor = await op.cli(['doctor']);
+    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
+  });
+
   it('status and metrics report what was matched and dropped', async () => {
     const policy = await op.get<{ status: { matchedNetworks: string[]; matchedContainers: string[] } }>(
       '/apis/dockfence.io/v1alpha1/isolationpolicies/lab-isolation',
