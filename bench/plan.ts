@@ -1,5 +1,5 @@
-// What a full (~5 min) and a quick (~30 s) bench run measure: the inventory scales, the
-// data-plane scenarios and how often each step is repeated. Edit here to change the sweep.
+// What a full (~4 min), a quick (~30 s) and a large (~6 min) bench run measure: the inventory
+// scales, the data-plane scenarios and how often each step is repeated. Edit here to change the sweep.
 
 import type { ControlScale } from './control-plane.js';
 import type { DataplaneScenario } from './dataplane.js';

@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick | --large] [--only control,dataplane,reconcile] [--out FILE]`: measures
 // control-plane scale, data-plane cost and reconcile latency inside network namespaces it makes
-// and removes, prints a markdown report and writes it to bench/results/latest.md (raw samples in latest.json). Needs root.
+// and removes, prints a markdown report and writes it to bench/results/latest.md (raw samples
+// in latest.json). Needs root. Method and findings: docs/bench.md.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
