@@ -2,6 +2,7 @@
 // Table), YAML/JSON with sorted keys, `kind.group/name` lines and human ages. No I/O.
 
 import { stringify } from 'yaml';
+import { humanDuration as humanDurationMs } from '../resources/table.js';
 
 export interface TableColumn {
   name: string;
@@ -113,26 +114,9 @@ export function age(timestamp: string | undefined, now: Date): string {
   return humanDuration((now.getTime() - then) / 1000);
 }
 
-/** Kubernetes' duration.HumanDuration, from seconds. */
+/** Kubernetes' duration.HumanDuration, from seconds (the server's Table uses the same code). */
 export function humanDuration(totalSeconds: number): string {
-  const s = Math.floor(totalSeconds);
-  if (s < -1) return '<invalid>';
-  if (s < 0) return '0s';
-  if (s < 120) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 10) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
-  if (m < 180) return `${m}m`;
-  const h = Math.floor(s / 3600);
-  if (h < 8) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
-  if (h < 48) return `${h}h`;
-  if (h < 24 * 8) return h % 24 === 0 ? `${Math.floor(h / 24)}d` : `${Math.floor(h / 24)}d${h % 24}h`;
-  if (h < 24 * 365 * 2) return `${Math.floor(h / 24)}d`;
-  const y = Math.floor(h / (24 * 365));
-  if (h < 24 * 365 * 8) {
-    const d = Math.floor(h / 24) - y * 365;
-    return d === 0 ? `${y}y` : `${y}y${d}d`;
-  }
-  return `${y}y`;
+  return humanDurationMs(Math.floor(totalSeconds) * 1000);
 }
 
 /** YAML with recursively sorted keys and no line folding, as `kubectl -o yaml` prints. */
