@@ -15,7 +15,7 @@ export interface ConformanceOptions {
   dumpOwnState(exec: Exec): Promise<string>;
 }
 
-interface Lab {
+export interface Lab {
   host: Netns;
   c1: Netns; // 172.30.1.2 behind br-a
   c2: Netns; // 172.30.2.2 behind br-b
@@ -97,8 +97,8 @@ export function labRuleset(dockerIptables: boolean): Ruleset {
   };
 }
 
-/** Builds the lab; on failure removes what it made and rethrows. */
-async function buildLab(): Promise<Lab> {
+/** Builds the lab; on failure removes what it made and rethrows. Shared with backend-specific suites. */
+export async function buildLab(): Promise<Lab> {
   const made: Netns[] = [];
   try {
     for (const prefix of ['dfh', 'dfa', 'dfb']) made.push(await createNetns(prefix));

@@ -8,8 +8,8 @@ import { IptablesBackend } from '../../src/dataplane/iptables/backend.js';
 import { fullRuleset } from '../../src/dataplane/iptables/testdata/full-ruleset.js';
 import type { Exec } from '../../src/lib/exec.js';
 import type { Ruleset } from '../../src/ruleset/model.js';
-import { createNetns, isRoot, mustRun, type Netns } from '../harness/netns-exec.js';
-import { labRuleset, runBackendConformance } from './backend-conformance.js';
+import { isRoot, mustRun, type Netns } from '../harness/netns-exec.js';
+import { buildLab, labRuleset, runBackendConformance, type Lab } from './backend-conformance.js';
 
 async function deleteOwnRule(exec: Exec): Promise<void> {
   await mustRun(exec, 'iptables', ['-w', '-D', 'DF-FROM-NET-A', '1']);
@@ -53,37 +53,6 @@ const DOCKER_FILTER = `*filter
 -A DOCKER-USER -j RETURN
 COMMIT
 `;
-
-interface Lab {
-  host: Netns;
-  c1: Netns; // 172.30.1.2 behind br-a
-  c2: Netns; // 172.30.2.2 behind br-b
-}
-
-/** Host namespace with bridges br-a/br-b and one client namespace behind each (as the shared suite). */
-async function buildLab(): Promise<Lab> {
-  const made: Netns[] = [];
-  try {
-    for (const prefix of ['dih', 'dia', 'dib']) made.push(await createNetns(prefix));
-    const [host, c1, c2] = made as [Netns, Netns, Netns];
-    const sh = (ns: Netns, ...args: string[]) => mustRun(ns.exec, args[0]!, args.slice(1));
-    await sh(host, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
-    for (const [i, client, bridge] of [[1, c1, 'br-a'], [2, c2, 'br-b']] as const) {
-      await sh(host, 'ip', 'link', 'add', bridge, 'type', 'bridge');
-      await sh(host, 'ip', 'addr', 'add', `172.30.${i}.1/24`, 'dev', bridge);
-      await sh(host, 'ip', 'link', 'set', bridge, 'up');
-      await sh(host, 'ip', 'link', 'add', `veth${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', client.name);
-      await sh(host, 'ip', 'link', 'set', `veth${i}`, 'master', bridge, 'up');
-      await sh(client, 'ip', 'addr', 'add', `172.30.${i}.2/24`, 'dev', 'eth0');
-      await sh(client, 'ip', 'link', 'set', 'eth0', 'up');
-      await sh(client, 'ip', 'route', 'add', 'default', 'via', `172.30.${i}.1`);
-    }
-    return { host, c1, c2 };
-  } catch (error) {
-    for (const ns of made) await ns.remove();
-    throw error;
-  }
-}
 
 async function ping(ns: Netns, address: string): Promise<boolean> {
   return (await ns.exec('ping', ['-c', '2', '-i', '0.2', '-W', '1', address])).exitCode === 0;
