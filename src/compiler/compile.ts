@@ -2,9 +2,9 @@
 // abstract ruleset to enforce and a result per resource for status. Pure and deterministic:
 // same snapshot (in any order), byte-identical output. Where a packet's fate is decided.
 
-import { ACCEPT_MARK, type Chain, type NamedSet, type Rule, type Ruleset } from '../ruleset/model.js';
+import { ACCEPT_MARK, type Chain, type LookupSet, type NamedSet, type Rule, type Ruleset } from '../ruleset/model.js';
 import { emitExceptions } from './emit-exceptions.js';
-import { BRIDGES_SET, emitFromChain, emitHostChain, emitToChain, fromChain, hostChain, toChain } from './emit-isolation.js';
+import { BRIDGES_SET, emitFromChain, emitHostChain, emitToChain, fromChain, hostChain, pairDrops, toChain } from './emit-isolation.js';
 import { resolveNetworks, type NetworkDecisions } from './resolve.js';
 import type { ResourceResult } from './results.js';
 import { compare, governableNetworks } from './select.js';
@@ -62,6 +62,8 @@ export function compile(snapshot: Snapshot): CompileOutput {
   const chains = base.length > 0 ? [...base, ...regular.sort((a, b) => compare(a.name, b.name))] : [];
   const sets: NamedSet[] =
     chains.length > 0 ? [{ name: BRIDGES_SET, type: 'ifname', elements: bridges.map((n) => n.bridge).sort(compare) }] : [];
+  const pairs = pairDrops(networks, bridges, droppedAtSource);
+  const lookups: LookupSet[] = [...(pairs.elements.length > 0 ? [pairs] : []), ...exceptions.lookups];
 
   const policyResults: ResourceResult[] = [...snapshot.policies]
     .sort((a, b) => compare(a.metadata.name, b.metadata.name))
@@ -81,7 +83,7 @@ export function compile(snapshot: Snapshot): CompileOutput {
     });
 
   return {
-    ruleset: { sets, chains, acceptMark: ACCEPT_MARK, dockerIptables: inventory.dockerIptables, ...(snapshot.options?.dropsBySource ? { dropsBySource: true } : {}) },
+    ruleset: { sets, ...(lookups.length > 0 ? { lookups } : {}), chains, acceptMark: ACCEPT_MARK, dockerIptables: inventory.dockerIptables, ...(snapshot.options?.dropsBySource ? { dropsBySource: true } : {}) },
     results: [...policyResults, ...exceptions.results],
   };
 }

@@ -2,15 +2,17 @@
 // chosen sources across networks; publish it on the host with DNAT) and EgressException (let a
 // container reach chosen destinations; masquerade when Docker does not). Pure.
 
-import type { AddressFamily, Match, Rule } from '../ruleset/model.js';
+import type { AddressFamily, LookupSet, Match, Rule } from '../ruleset/model.js';
 import type { EgressException, ExposeRule, PortSpec, Protocol } from '../resources/types.js';
 import { canonicalCidr, familyOf, normalizeCidrs } from '../lib/cidr.js';
+import { type ExceptionGrant, exceptionLookups } from './exception-lookups.js';
 import type { Diagnostic, ResourceResult } from './results.js';
 import { compare, containerAddresses, selectContainers, selectNetworks } from './select.js';
 import type { DockerInventory } from './snapshot.js';
 
 export interface ExceptionRules {
   forward: Rule[]; // chain `exceptions`
+  lookups: LookupSet[]; // what the forward rules look up
   prerouting: Rule[]; // DNAT
   postrouting: Rule[]; // masquerade
   results: ResourceResult[];
@@ -61,7 +63,12 @@ function resolveSources(
   return { ipv4: normalizeCidrs(all, 'ipv4'), ipv6: normalizeCidrs(all, 'ipv6') };
 }
 
-function emitExpose(rule: ExposeRule, inventory: DockerInventory, out: ExceptionRules): void {
+/** What the emit passes collect before the exceptions chain is built. */
+interface Collected extends Omit<ExceptionRules, 'forward' | 'lookups'> {
+  grants: ExceptionGrant[];
+}
+
+function emitExpose(rule: ExposeRule, inventory: DockerInventory, out: Collected): void {
   const name = rule.metadata.name;
   const diagnostics: Diagnostic[] = [];
   const targets = selectContainers(rule.spec.target, inventory);
@@ -77,9 +84,8 @@ function emitExpose(rule: ExposeRule, inventory: DockerInventory, out: Exception
     const daddrs = addressesOf(targets, family);
     if (daddrs.length === 0) continue;
     for (const port of rule.spec.ports) {
-      for (const pm of portMatches([{ protocol: port.protocol, port: port.port }], family)) {
-        const match: Match = { ...(saddr ? { saddr } : {}), daddr: { family, cidrs: daddrs }, ...pm };
-        out.forward.push({ match, verdict: { kind: 'markAccept' }, counter, origin });
+      for (const ports of portMatches([{ protocol: port.protocol, port: port.port }], family)) {
+        out.grants.push({ family, saddrs: saddr?.cidrs, daddrs, ports, counter, origin });
       }
     }
   }
@@ -98,7 +104,7 @@ function emitPublish(
   rule: ExposeRule,
   targets: ReturnType<typeof selectContainers>,
   sources: Record<AddressFamily, string[]> | undefined,
-  out: ExceptionRules,
+  out: Collected,
   diagnostics: Diagnostic[],
 ): void {
   const published = rule.spec.ports.filter((p) => p.hostPort !== undefined && (p.protocol ?? 'tcp') !== 'icmp');
@@ -136,7 +142,7 @@ function emitPublish(
   }
 }
 
-function emitEgress(rule: EgressException, inventory: DockerInventory, masquerade: boolean, out: ExceptionRules): void {
+function emitEgress(rule: EgressException, inventory: DockerInventory, masquerade: boolean, out: Collected): void {
   const name = rule.metadata.name;
   const diagnostics: Diagnostic[] = [];
   const sources = selectContainers(rule.spec.source, inventory);
@@ -156,7 +162,7 @@ function emitEgress(rule: EgressException, inventory: DockerInventory, masquerad
     if (saddrs.length === 0) continue;
     for (const pm of portMatches(to.ports, family)) {
       const match: Match = { saddr: { family, cidrs: saddrs }, daddr: { family, cidrs: [cidr] }, ...pm };
-      out.forward.push({ match, verdict: { kind: 'markAccept' }, counter, origin });
+      out.grants.push({ family, saddrs, daddrs: [cidr], ports: pm, counter, origin });
       if (masquerade && rule.spec.masquerade !== false) {
         out.postrouting.push({ match: { ...match, oif: { set: 'bridges', negate: true } }, verdict: { kind: 'masquerade' }, origin });
       }
@@ -181,10 +187,12 @@ export function emitExceptions(
   inventory: DockerInventory,
   ownMasquerade: boolean,
 ): ExceptionRules {
-  const out: ExceptionRules = { forward: [], prerouting: [], postrouting: [], results: [] };
+  const out: Collected = { grants: [], prerouting: [], postrouting: [], results: [] };
   for (const r of [...exposeRules].sort((a, b) => compare(a.metadata.name, b.metadata.name))) emitExpose(r, inventory, out);
   for (const e of [...egressExceptions].sort((a, b) => compare(a.metadata.name, b.metadata.name))) {
     emitEgress(e, inventory, ownMasquerade, out);
   }
-  return out;
+  const { grants, ...rest } = out;
+  const { rules, lookups } = exceptionLookups(grants);
+  return { ...rest, forward: rules, lookups };
 }

@@ -5,15 +5,19 @@
 // forward: iifname vmap { <bridge X>: jump from-X }   packets leaving X   (questions 1, 2, 4)
 //          oifname vmap { <bridge Y>: jump to-Y }     packets entering Y  (question 2, inbound)
 // input:   iifname vmap { <bridge X>: jump host-X }   packets for the host (question 3)
+//
+// Denied network pairs (question 2) are elements of one lookup, `iifname . oifname @network_pairs`,
+// each with its own counter: one rule per network, one lookup per packet, however many networks.
 
 import { hashString } from '../ruleset/hash.js';
-import type { Chain, CounterLabels, Rule, Verdict } from '../ruleset/model.js';
+import type { Chain, CounterLabels, LookupElement, LookupSet, Rule, Verdict } from '../ruleset/model.js';
 import type { Action, Decision, NetworkDecisions } from './resolve.js';
 import type { DockerNetwork } from './snapshot.js';
 
 type Reason = Extract<CounterLabels, { reason: unknown }>['reason'];
 
 export const BRIDGES_SET = 'bridges';
+export const PAIRS_SET = 'network_pairs';
 
 /**
  * Chain-name part for a bridge. Docker's own names (`docker0`, `br-<id12>`) are used as they are;
@@ -65,10 +69,15 @@ export function emitFromChain(d: NetworkDecisions, allBridges: DockerNetwork[]):
   const rules: Rule[] = [];
   const same = enforce(d.sameNetwork, { src: self.name, dst: self.name, reason: 'same_network' });
   if (same) rules.push({ match: { oif: { names: [self.bridge] } }, ...same, origin: origin(d.sameNetwork) });
-  for (const other of allBridges) {
-    if (other.name === self.name) continue;
-    const deny = enforce(d.otherNetworks, { src: self.name, dst: other.name, reason: 'other_network' });
-    if (deny) rules.push({ match: { oif: { names: [other.bridge] } }, ...deny, origin: origin(d.otherNetworks) });
+  const others = allBridges.filter((other) => other.name !== self.name);
+  if (d.otherNetworks.action === 'deny' && others.length > 0) {
+    // Every (self, other) pair is an element of PAIRS_SET (pairDrops below).
+    // The iifname is implied by the chain; stated so iptables expands only this network's pairs.
+    rules.push({ match: { iif: { names: [self.bridge] }, lookup: PAIRS_SET }, verdict: { kind: 'drop' }, origin: origin(d.otherNetworks) });
+  }
+  for (const other of d.otherNetworks.action === 'audit' ? others : []) {
+    const audit = enforce(d.otherNetworks, { src: self.name, dst: other.name, reason: 'other_network' })!;
+    rules.push({ match: { oif: { names: [other.bridge] } }, ...audit, origin: origin(d.otherNetworks) });
   }
   // Everything below leaves the Docker bridges: the physical networks and the world.
   rules.push({ match: { oif: { set: BRIDGES_SET } }, verdict: { kind: 'return' } });
@@ -91,13 +100,49 @@ export function emitFromChain(d: NetworkDecisions, allBridges: DockerNetwork[]):
  */
 export function emitToChain(d: NetworkDecisions, allBridges: DockerNetwork[], droppedAtSource: ReadonlySet<string>): Chain | undefined {
   const self = d.network;
-  const rules: Rule[] = [];
-  for (const other of allBridges) {
-    if (other.name === self.name || droppedAtSource.has(other.name)) continue;
-    const deny = enforce(d.otherNetworks, { src: other.name, dst: self.name, reason: 'other_network' });
-    if (deny) rules.push({ match: { iif: { names: [other.bridge] } }, ...deny, origin: origin(d.otherNetworks) });
+  const senders = inboundSenders(d, allBridges, droppedAtSource);
+  if (d.otherNetworks.action === 'allow' || senders.length === 0) return undefined;
+  if (d.otherNetworks.action === 'deny') {
+    // Every (sender, self) pair is an element of PAIRS_SET (pairDrops below).
+    const rule: Rule = { match: { oif: { names: [self.bridge] }, lookup: PAIRS_SET }, verdict: { kind: 'drop' }, origin: origin(d.otherNetworks) };
+    return { name: toChain(self.bridge), rules: [rule] };
   }
-  return rules.length > 0 ? { name: toChain(self.bridge), rules } : undefined;
+  const rules = senders.map((other): Rule => {
+    const audit = enforce(d.otherNetworks, { src: other.name, dst: self.name, reason: 'other_network' })!;
+    return { match: { iif: { names: [other.bridge] } }, ...audit, origin: origin(d.otherNetworks) };
+  });
+  return { name: toChain(self.bridge), rules };
+}
+
+/** Networks whose packets into d's network reach its to-chain: all others not dropped at source. */
+function inboundSenders(d: NetworkDecisions, allBridges: DockerNetwork[], droppedAtSource: ReadonlySet<string>): DockerNetwork[] {
+  return allBridges.filter((other) => other.name !== d.network.name && !droppedAtSource.has(other.name));
+}
+
+/**
+ * The denied network pairs, one counted element each: (X, Y) for every other network Y of a
+ * network X that denies other networks (its from-chain drops them), and for every network Y that
+ * denies them, (X, Y) for each X not already dropped at source (Y's to-chain drops them). The two
+ * kinds never share a pair, so each pair is counted against the one policy that drops it.
+ */
+export function pairDrops(networks: NetworkDecisions[], allBridges: DockerNetwork[], droppedAtSource: ReadonlySet<string>): LookupSet {
+  const elements: LookupElement[] = [];
+  const add = (src: DockerNetwork, dst: DockerNetwork, policy: string): void => {
+    elements.push({
+      iif: src.bridge,
+      oif: dst.bridge,
+      counter: { metric: 'dropped', srcNetwork: src.name, dstNetwork: dst.name, reason: 'other_network', policy },
+      origin: origin({ policy }),
+    });
+  };
+  for (const d of networks) {
+    if (d.otherNetworks.action !== 'deny') continue;
+    for (const other of allBridges) if (other.name !== d.network.name) add(d.network, other, d.otherNetworks.policy);
+    for (const sender of inboundSenders(d, allBridges, droppedAtSource)) add(sender, d.network, d.otherNetworks.policy);
+  }
+  const key = (e: LookupElement): string => `${e.iif} ${e.oif}`;
+  elements.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return { name: PAIRS_SET, key: ['iif', 'oif'], elements };
 }
 
 /** Chain host-X: what containers on X may send to the host's own addresses (question 3). */

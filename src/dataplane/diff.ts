@@ -5,15 +5,25 @@ import { hashRule } from '../ruleset/hash.js';
 import type { Chain, Ruleset } from '../ruleset/model.js';
 import type { ObservedRuleset, Plan } from './backend.js';
 
-/** Hashes of a chain's rules in order; equal rules get distinct hashes by occurrence. */
+/** Rule hashes per chain object: render, plan and counter reads of one ruleset hash it once. */
+const hashed = new WeakMap<Chain, { rules: Chain['rules']; hashes: string[] }>();
+
+/**
+ * Hashes of a chain's rules in order; equal rules get distinct hashes by occurrence. Cached per
+ * chain object (rulesets are not mutated once built; a replaced rules array is hashed afresh).
+ */
 export function hashChainRules(chain: Chain): string[] {
+  const cached = hashed.get(chain);
+  if (cached && cached.rules === chain.rules) return cached.hashes;
   const seen = new Map<string, number>();
-  return chain.rules.map((rule) => {
+  const hashes = chain.rules.map((rule) => {
     const key = JSON.stringify(rule);
     const occurrence = seen.get(key) ?? 0;
     seen.set(key, occurrence + 1);
     return hashRule(chain.name, rule, occurrence);
   });
+  hashed.set(chain, { rules: chain.rules, hashes });
+  return hashes;
 }
 
 /**

@@ -1,7 +1,8 @@
 // An in-memory Backend for controller tests: keeps the "live" state as an ObservedRuleset,
 // lets a test break it (drift) or make the next apply fail. No kernel involved.
 
-import type { Ruleset } from '../ruleset/model.js';
+import { canonicalJson } from '../ruleset/hash.js';
+import type { NamedSet, Ruleset } from '../ruleset/model.js';
 import type { Backend, CounterSample, ObservedRuleset, Plan } from './backend.js';
 import { diffRulesets, hashChainRules } from './diff.js';
 
@@ -19,7 +20,7 @@ export class FakeBackend implements Backend {
   }
 
   plan(desired: Ruleset, observed: ObservedRuleset): Plan {
-    return diffRulesets(desired, observed, desired.dockerIptables ? ['docker-user'] : []);
+    return diffRulesets({ ...desired, sets: allSets(desired) }, observed, desired.dockerIptables ? ['docker-user'] : []);
   }
 
   async apply(desired: Ruleset): Promise<void> {
@@ -32,19 +33,27 @@ export class FakeBackend implements Backend {
     this.live = {
       present: true,
       chains: desired.chains.map((c) => ({ name: c.name, hook: c.hook, ruleHashes: hashChainRules(c), untagged: 0 })),
-      sets: desired.sets.map((s) => ({ name: s.name, elements: [...s.elements].sort() })),
+      sets: allSets(desired).map((s) => ({ name: s.name, elements: [...s.elements].sort() })),
       hooks: desired.dockerIptables ? { 'docker-user': 0 } : {},
     };
   }
 
   async readCounters(desired: Ruleset): Promise<CounterSample[]> {
-    return desired.chains.flatMap((c) =>
-      c.rules.flatMap((r) => (r.counter ? [{ labels: r.counter, packets: this.packetsPerRule, bytes: this.packetsPerRule * 100 }] : [])),
-    );
+    const sample = (labels: CounterSample['labels']): CounterSample => ({ labels, packets: this.packetsPerRule, bytes: this.packetsPerRule * 100 });
+    return [
+      ...desired.chains.flatMap((c) => c.rules.flatMap((r) => (r.counter ? [sample(r.counter)] : []))),
+      ...(desired.lookups ?? []).flatMap((l) => l.elements.map((e) => sample(e.counter))),
+    ];
   }
 
   async remove(): Promise<void> {
     this.removes++;
     this.live = { present: false, chains: [], sets: [], hooks: {} };
   }
+}
+
+/** Named sets plus lookups as sets of their elements' JSON, so the shared diff sees both. */
+function allSets(desired: Ruleset): NamedSet[] {
+  const lookups = (desired.lookups ?? []).map((l): NamedSet => ({ name: l.name, type: 'ifname', elements: l.elements.map((e) => canonicalJson(e)) }));
+  return [...desired.sets, ...lookups];
 }

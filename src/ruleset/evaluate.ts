@@ -3,6 +3,7 @@
 // assert behaviour instead of rule text. Pure; mirrors what the backends render.
 
 import { covers, parsePrefix } from '../lib/cidr.js';
+import { expandLookups } from './lookups.js';
 import type { AddrMatch, Chain, Hook, IfMatch, Match, Rule, Ruleset } from './model.js';
 
 export interface Packet {
@@ -90,8 +91,12 @@ function runChain(chain: Chain, rs: Ruleset, p: Packet, sets: Map<string, string
   return { done: false };
 }
 
-/** Run a packet through the base chain of `hook`. */
-export function evaluate(ruleset: Ruleset, hook: Hook, packet: Packet): Outcome {
+/**
+ * Run a packet through the base chain of `hook`. A lookup acts as its elements in order, so the
+ * deciding and counted rules of a lookup hit are the element's (its counter and origin).
+ */
+export function evaluate(desired: Ruleset, hook: Hook, packet: Packet): Outcome {
+  const ruleset = expandLookups(desired);
   const sets = new Map(ruleset.sets.map((s) => [s.name, s.elements]));
   const base = ruleset.chains.find((c) => c.hook === hook);
   const counted: Rule[] = [];

@@ -52,6 +52,41 @@ export interface Match {
   ctDnat?: boolean;
   /** Destination is an address of the host itself. */
   daddrLocal?: boolean;
+  /** The packet's key (the set's fields, concatenated) is an element of this LookupSet. */
+  lookup?: string;
+}
+
+/** A packet field that can be part of a LookupSet key. */
+export type KeyField = 'iif' | 'oif' | 'saddr' | 'daddr' | 'protocol' | 'dport';
+
+/** One element of a LookupSet: a value for each key field, and whose packets its counter counts. */
+export interface LookupElement {
+  iif?: string;
+  oif?: string;
+  saddr?: string; // address or CIDR of the set's family
+  daddr?: string;
+  protocol?: 'tcp' | 'udp' | 'icmp' | 'icmpv6';
+  dport?: PortRange;
+  counter: CounterLabels;
+  /** Which resource asked for this element (shown by `dockfence check`). */
+  origin?: string;
+}
+
+/**
+ * A table of keys, each with its own counter: one rule (`match.lookup`) tests a packet against
+ * every element in one step, so the cost per packet does not grow with network pairs or
+ * exceptions. nftables renders a concatenated set with per-element counters; iptables expands
+ * one rule per element (lookups.ts). Elements must not overlap (the compiler ensures it).
+ */
+export interface LookupSet {
+  name: string;
+  /** Fields of the key, in order. */
+  key: KeyField[];
+  /** Required when the key has saddr or daddr. */
+  family?: AddressFamily;
+  elements: LookupElement[];
+  /** nftables only (Ruleset.dropsBySource): a copy tested without counting. Added by the backend. */
+  uncounted?: boolean;
 }
 
 /** Metric identity of a counted rule; the metrics layer turns these into Prometheus labels. */
@@ -101,6 +136,8 @@ export interface Chain {
 
 export interface Ruleset {
   sets: NamedSet[];
+  /** Keyed tables with per-element counters that rules test with `match.lookup`. */
+  lookups?: LookupSet[];
   chains: Chain[];
   /** Conntrack mark bit (a single bit) that admitted exceptions carry. */
   acceptMark: number;

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/dataplane/backend.js';
 import type { Exec } from '../../src/lib/exec.js';
-import { ACCEPT_MARK, type CounterLabels, type Rule, type Ruleset } from '../../src/ruleset/model.js';
+import { ACCEPT_MARK, type CounterLabels, type LookupSet, type Rule, type Ruleset } from '../../src/ruleset/model.js';
 import { createNetns, mustRun, type Netns } from '../harness/netns-exec.js';
 
 export interface ConformanceOptions {
@@ -27,23 +27,67 @@ const A_TO_HOST: CounterLabels = { metric: 'dropped', srcNetwork: 'net-a', dstNe
 const drop = (srcNetwork: string, dstNetwork: string, reason: 'other_network' | 'protected'): CounterLabels =>
   ({ metric: 'dropped', srcNetwork, dstNetwork, reason, policy: 'lockdown' });
 
+const PORTS: CounterLabels = { metric: 'exception', kind: 'ExposeRule', name: 'ports' };
+
+/** Exceptions of every lookup shape; only the ICMP one (net-a -> c2) is exercised by packets. */
+const EXCEPTION_SETS: LookupSet[] = [
+  {
+    name: 'exceptions_proto4',
+    key: ['saddr', 'daddr', 'protocol'],
+    family: 'ipv4',
+    elements: [{ saddr: '172.30.1.0/24', daddr: '172.30.2.2', protocol: 'icmp', counter: EXCEPTION, origin: 'EgressException/a-to-b-ping' }],
+  },
+  {
+    name: 'exceptions_ports4',
+    key: ['saddr', 'daddr', 'protocol', 'dport'],
+    family: 'ipv4',
+    elements: [
+      { saddr: '0.0.0.0/0', daddr: '172.30.2.2', protocol: 'tcp', dport: { from: 8000, to: 8010 }, counter: PORTS },
+      { saddr: '172.30.1.2', daddr: '172.30.2.0/24', protocol: 'udp', dport: { from: 53, to: 53 }, counter: PORTS },
+    ],
+  },
+  {
+    name: 'exceptions_any6',
+    key: ['saddr', 'daddr'],
+    family: 'ipv6',
+    elements: [{ saddr: 'fd00:0:0::/8', daddr: 'fd30::2', counter: PORTS }],
+  },
+  {
+    name: 'exceptions_proto6',
+    key: ['saddr', 'daddr', 'protocol'],
+    family: 'ipv6',
+    elements: [{ saddr: '::/0', daddr: 'fd30:0::/64', protocol: 'icmpv6', counter: PORTS }],
+  },
+];
+
 /** A ruleset shaped like the compiler's for two governed networks (net-a on br-a, net-b on br-b). */
 export function labRuleset(dockerIptables: boolean): Ruleset {
   const fromA: Rule[] = [
     { match: { oif: { names: ['br-a'] } }, verdict: { kind: 'return' }, origin: 'IsolationPolicy/lockdown same network' },
-    { match: { daddr: { family: 'ipv4', cidrs: ['172.30.2.2'] }, protocol: 'icmp' }, verdict: { kind: 'markAccept' }, counter: EXCEPTION, origin: 'EgressException/a-to-b-ping' },
+    ...EXCEPTION_SETS.map((set): Rule => ({ match: { lookup: set.name }, verdict: { kind: 'markAccept' } })),
     { match: { daddr: { family: 'ipv4', set: 'protected4' } }, verdict: { kind: 'drop' }, counter: drop('net-a', 'protected', 'protected') },
     { match: { daddr: { family: 'ipv6', set: 'protected6' } }, verdict: { kind: 'drop' }, counter: drop('net-a', 'protected', 'protected') },
-    { match: { oif: { set: 'bridges' } }, verdict: { kind: 'drop' }, counter: drop('net-a', 'net-b', 'other_network') },
+    { match: { iif: { names: ['br-a'] }, lookup: 'network_pairs' }, verdict: { kind: 'drop' }, origin: 'IsolationPolicy/lockdown' },
   ];
   const fromB: Rule[] = [
     { match: { oif: { names: ['br-b'] } }, verdict: { kind: 'return' } },
-    { match: { oif: { set: 'bridges' } }, verdict: { kind: 'drop' }, counter: B_TO_A },
+    { match: { lookup: 'network_pairs' }, verdict: { kind: 'drop' } }, // no iif: iptables expands both pairs
     { match: {}, verdict: { kind: 'continue' }, counter: { metric: 'audit', srcNetwork: 'net-b', dstNetwork: 'external', reason: 'external', policy: 'audit' } },
   ];
   return {
     acceptMark: ACCEPT_MARK,
     dockerIptables,
+    lookups: [
+      {
+        name: 'network_pairs',
+        key: ['iif', 'oif'],
+        elements: [
+          { iif: 'br-a', oif: 'br-b', counter: drop('net-a', 'net-b', 'other_network') },
+          { iif: 'br-b', oif: 'br-a', counter: B_TO_A, origin: 'IsolationPolicy/lockdown' },
+        ],
+      },
+      ...EXCEPTION_SETS,
+    ],
     sets: [
       { name: 'bridges', type: 'ifname', elements: ['br-a', 'br-b'] },
       { name: 'docker4', type: 'ipv4', elements: ['172.30.1.0/24', '172.30.2.0/24'] },
@@ -238,7 +282,13 @@ export function runBackendConformance(name: string, make: (exec: Exec) => Backen
       expect(sample(samples, EXCEPTION)).toBeGreaterThanOrEqual(1);
       expect(sample(samples, B_TO_A)).toBeGreaterThanOrEqual(3);
       expect(sample(samples, A_TO_HOST)).toBeGreaterThanOrEqual(3);
-      expect(samples).toHaveLength(desired.chains.flatMap((c) => c.rules).filter((r) => r.counter).length);
+      // A sample for every counted rule and every lookup element (iptables may split one in several).
+      const labelsOf = (list: Array<{ counter?: CounterLabels }>) => list.flatMap((x) => (x.counter ? [JSON.stringify(x.counter)] : []));
+      const counted = labelsOf([...desired.chains.flatMap((c) => c.rules), ...(desired.lookups ?? []).flatMap((l) => l.elements)]);
+      expect(new Set(samples.map((s) => JSON.stringify(s.labels)))).toEqual(new Set(counted));
+      // Per element: the denied pair net-b -> net-a counted, the unused net-a -> net-b not.
+      expect(sample(samples, drop('net-a', 'net-b', 'other_network'))).toBe(0);
+      expect(sample(samples, PORTS)).toBe(0);
     });
 
     it('keeps its DOCKER-USER hook first: a foreign ACCEPT ahead is detected and apply restores it', async () => {

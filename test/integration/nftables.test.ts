@@ -3,6 +3,8 @@
 // Needs root for network namespaces; CI runs as root, so it is skipped only for non-root runs.
 
 import { describe, expect, it } from 'vitest';
+import { compile } from '../../src/compiler/compile.js';
+import { labExpose, labSnapshot } from '../../src/compiler/testdata/lab.js';
 import { NftablesBackend } from '../../src/dataplane/nftables/backend.js';
 import { fullRuleset } from '../../src/dataplane/nftables/testdata/full-ruleset.js';
 import { ApplyError } from '../../src/lib/errors.js';
@@ -81,6 +83,26 @@ if (!isRoot()) {
         expect(error).toBeInstanceOf(ApplyError);
         expect((error as ApplyError).details.input).toContain('masquerade');
         expect(await mustRun(exec, 'nft', ['list', 'table', 'inet', 'dockfence'])).toBe(before);
+      }));
+
+    it('applies the compiler\'s lookups, overlapping exceptions included; an element deleted by hand is healed', () =>
+      withNetns(async (exec) => {
+        const backend = make(exec);
+        // Overlaps app2-to-app1-web (10.10.102.2 -> 10.10.101.3:80): nft would refuse it in the same set.
+        const wide = structuredClone(labExpose[1]!);
+        wide.metadata.name = 'wide';
+        wide.spec.from = [{ cidr: '10.10.0.0/16' }];
+        const desired = compile({ ...labSnapshot(false), exposeRules: [...labExpose, wide] }).ruleset;
+        expect(desired.chains.find((c) => c.name === 'exceptions')?.rules.some((r) => r.origin === 'ExposeRule/wide')).toBe(true);
+        await backend.apply(desired);
+        expect(backend.plan(desired, await backend.observe()).differences).toEqual([]);
+        await mustRun(exec, 'nft', ['delete', 'element', 'inet', 'dockfence', 'network_pairs', '{ "br-333333333333" . "br-111111111111" }']);
+        expect(backend.plan(desired, await backend.observe()).differences).toEqual(['set network_pairs elements differ']);
+        await backend.apply(desired);
+        expect(backend.plan(desired, await backend.observe()).differences).toEqual([]);
+        const pairs = desired.lookups?.find((l) => l.name === 'network_pairs')?.elements.length ?? 0;
+        const samples = await backend.readCounters(desired);
+        expect(samples.filter((s) => s.labels.metric === 'dropped' && s.labels.reason === 'other_network')).toHaveLength(pairs);
       }));
 
     it('refuses to apply with dockerIptables when DOCKER-USER does not exist, before touching nft', () =>

@@ -2,6 +2,7 @@
 // is the sum over its counted kernel rules (both families). Re-applying rewrites our chains, so
 // render carries each abstract rule's count over to its new kernel rules: counts stay monotonic.
 
+import { expandLookups } from '../../ruleset/lookups.js';
 import type { Ruleset } from '../../ruleset/model.js';
 import type { CounterSample } from '../backend.js';
 import { hashChainRules } from '../diff.js';
@@ -32,7 +33,8 @@ function countedTotals(states: IptablesFamilyState[]): Map<string, Count> {
 }
 
 /** One sample per counted rule of `desired`, from the observed kernel counters (0 when not live). */
-export function collectCounters(desired: Ruleset, observed: IptablesObserved): CounterSample[] {
+export function collectCounters(withLookups: Ruleset, observed: IptablesObserved): CounterSample[] {
+  const desired = expandLookups(withLookups);
   const totals = countedTotals([observed.families.ipv4, observed.families.ipv6]);
   const samples: CounterSample[] = [];
   for (const chain of desired.chains) {

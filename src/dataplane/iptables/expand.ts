@@ -9,6 +9,7 @@
 //   ->    -A DF-POSTROUTING -s 10.0.0.0/24 ... -j DF-N01234567
 //         -A DF-N01234567 -o br-a ... -j RETURN ; -o br-b ... -j RETURN ; ... -j MASQUERADE
 
+import { expandLookups } from '../../ruleset/lookups.js';
 import { bug } from '../../lib/errors.js';
 import { hashChainRules } from '../diff.js';
 import type { AddressFamily, AddrMatch, Chain, Hook, IfMatch, NamedSet, Rule, Ruleset } from '../../ruleset/model.js';
@@ -121,7 +122,8 @@ export function ruleFamilies(rule: Rule): AddressFamily[] {
  * Throws a dockfence bug on what the model promises never to contain (missing sets or chains,
  * bad names or values, a `return` that needs a helper chain).
  */
-export function expandRuleset(ruleset: Ruleset, family: AddressFamily, viaDockerUser: boolean): KernelProgram {
+export function expandRuleset(withLookups: Ruleset, family: AddressFamily, viaDockerUser: boolean): KernelProgram {
+  const ruleset = expandLookups(withLookups);
   const tables = assignTables(ruleset);
   const sets = new Map(ruleset.sets.map((s) => [s.name, s]));
   const chains: KernelChain[] = [];

@@ -3,6 +3,7 @@
 // then, when that finds nothing, a kernel-level check of every rule's tag and digest, which also
 // sees set-element changes and edits to helper chains. Pure.
 
+import { expandLookups } from '../../ruleset/lookups.js';
 import type { Rule, Ruleset } from '../../ruleset/model.js';
 import type { ObservedRuleset, Plan } from '../backend.js';
 import { diffRulesets } from '../diff.js';
@@ -17,7 +18,8 @@ import type { IptablesFamilyState } from './parse.js';
  * already holds exactly the rendering of `desired`. An observation without per-family state
  * (not from IptablesBackend.observe) is compared in the shared shape only.
  */
-export function planIptables(desired: Ruleset, observed: ObservedRuleset | IptablesObserved): Plan {
+export function planIptables(withLookups: Ruleset, observed: ObservedRuleset | IptablesObserved): Plan {
+  const desired = expandLookups(withLookups);
   if (!('families' in observed)) return planShared(desired, observed);
   const differences: string[] = [];
   for (const family of FAMILIES) {

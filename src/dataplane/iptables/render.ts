@@ -3,6 +3,7 @@
 // so our chains are rewritten in place, foreign chains are only ever touched by -D/-I of our
 // hook rules, and every table section commits atomically (iptables-nft commits per COMMIT).
 
+import { expandLookups } from '../../ruleset/lookups.js';
 import type { AddressFamily, Ruleset } from '../../ruleset/model.js';
 import { carryCounters, type Count } from './counters.js';
 import { expandRuleset, type KernelProgram, type KernelRule } from './expand.js';
@@ -25,7 +26,8 @@ const TABLES: readonly IptTable[] = ['filter', 'nat'];
  * insert the hook jumps first in their foreign chains. An empty string = nothing to do.
  * Throws a dockfence bug when the ruleset breaks the model's promises (see expandRuleset).
  */
-export function renderIptablesRestore(ruleset: Ruleset, observed: IptablesObserved): RestoreTexts {
+export function renderIptablesRestore(withLookups: Ruleset, observed: IptablesObserved): RestoreTexts {
+  const ruleset = expandLookups(withLookups);
   const render = (family: AddressFamily): string => {
     const state = observed.families[family];
     const program = expandRuleset(ruleset, family, ruleset.dockerIptables && state.dockerUser);

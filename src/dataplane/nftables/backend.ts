@@ -17,6 +17,7 @@ import {
 import { type NftObservedRuleset, parseNftablesCounters, parseNftablesJson } from './parse.js';
 import { NFT_FAMILY, NFT_TABLE, renderNftables } from './render.js';
 import { addSourceDropRules, parseSourceDrops, SOURCE_DROP_SETS, type SourceDrop } from './source-drops.js';
+import { printedLookupElement } from './lookups.js';
 import { normalizeElement } from './values.js';
 
 export interface NftablesBackendOptions {
@@ -111,12 +112,16 @@ export class NftablesBackend implements Backend {
    * ours with another mark, or present while Docker does not manage iptables.
    */
   plan(desired: Ruleset, observed: ObservedRuleset): Plan {
-    const sets = desired.sets.map((s) => ({ ...s, elements: s.elements.map((e) => normalizeElement(s.type, e)) }));
+    const withSourceDrops = addSourceDropRules(desired);
+    const sets = [
+      ...desired.sets.map((s) => ({ ...s, elements: s.elements.map((e) => normalizeElement(s.type, e)) })),
+      ...(withSourceDrops.lookups ?? []).map((l) => ({ name: l.name, type: 'ifname' as const, elements: l.elements.map((e) => printedLookupElement(l, e)) })),
+    ];
     const expected = desired.dockerIptables ? [DOCKER_USER_HOOK] : [];
     // The per-source sets fill with every drop: compare their presence, never their elements.
     const dynamic: string[] = desired.dropsBySource ? Object.values(SOURCE_DROP_SETS) : [];
     const liveSets = observed.sets.filter((s) => !dynamic.includes(s.name));
-    const { differences } = diffRulesets({ ...addSourceDropRules(desired), sets }, { ...observed, sets: liveSets }, expected);
+    const { differences } = diffRulesets({ ...withSourceDrops, sets }, { ...observed, sets: liveSets }, expected);
     if (observed.present) {
       for (const name of dynamic) if (!observed.sets.some((s) => s.name === name)) differences.push(`set ${name} missing`);
     }
@@ -159,15 +164,22 @@ export class NftablesBackend implements Backend {
   /** Packets/bytes of every counted rule of `desired`, matched to live rules by hash (0 if absent). */
   async readCounters(desired: Ruleset): Promise<CounterSample[]> {
     const text = await this.listTable();
-    const live = text === undefined ? new Map() : parseNftablesCounters(text);
+    const live = text === undefined ? { rules: new Map(), elements: new Map() } : parseNftablesCounters(text);
     const samples: CounterSample[] = [];
     for (const chain of desired.chains) {
       const hashes = hashChainRules(chain);
       chain.rules.forEach((rule, i) => {
         if (!rule.counter) return;
-        const value = live.get(chain.name)?.get(hashes[i] as string);
+        const value = live.rules.get(chain.name)?.get(hashes[i] as string);
         samples.push({ labels: rule.counter, packets: value?.packets ?? 0, bytes: value?.bytes ?? 0 });
       });
+    }
+    for (const set of desired.lookups ?? []) {
+      const counts = live.elements.get(set.name);
+      for (const element of set.elements) {
+        const value = counts?.get(printedLookupElement(set, element));
+        samples.push({ labels: element.counter, packets: value?.packets ?? 0, bytes: value?.bytes ?? 0 });
+      }
     }
     return samples;
   }

@@ -110,7 +110,7 @@ describe('parseNftablesCounters', () => {
   it('returns each tagged rule counter by chain and hash', () => {
     const counters = parseNftablesCounters(recorded('live-counters.json'));
     const [icmp, tcp] = hashChainRules(counterRuleset.chains[0]!);
-    expect(counters.get('input')?.get(icmp!)).toEqual({ packets: 4, bytes: 336 });
-    expect(counters.get('input')?.get(tcp!)).toEqual({ packets: 0, bytes: 0 });
+    expect(counters.rules.get('input')?.get(icmp!)).toEqual({ packets: 4, bytes: 336 });
+    expect(counters.rules.get('input')?.get(tcp!)).toEqual({ packets: 0, bytes: 0 });
   });
 });

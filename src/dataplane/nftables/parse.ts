@@ -150,23 +150,45 @@ export function parseNftablesJson(text: string): NftObservedRuleset {
   return result;
 }
 
+export interface NftCounters {
+  /** chain name -> rule hash -> the rule's anonymous counter (rules with a `counter` statement). */
+  rules: Map<string, Map<string, RuleCounter>>;
+  /** set name -> element as elementText prints it -> the element's counter (sets with `counter`). */
+  elements: Map<string, Map<string, RuleCounter>>;
+}
+
+function counterOf(value: unknown): RuleCounter {
+  const c = isObject(value) ? value : {};
+  return { packets: Number(c['packets'] ?? 0), bytes: Number(c['bytes'] ?? 0) };
+}
+
 /**
- * Counters of our tagged rules: chain name -> rule hash -> the rule's anonymous counter.
- * Rules without a `counter` statement are absent. Throws ParseError like parseNftablesJson.
+ * Counters of our tagged rules and of the elements of our counted sets. Throws ParseError like
+ * parseNftablesJson.
  */
-export function parseNftablesCounters(text: string): Map<string, Map<string, RuleCounter>> {
-  const result = new Map<string, Map<string, RuleCounter>>();
+export function parseNftablesCounters(text: string): NftCounters {
+  const rules = new Map<string, Map<string, RuleCounter>>();
+  const elements = new Map<string, Map<string, RuleCounter>>();
   for (const obj of readObjects(text)) {
+    const set = obj['set'];
+    if (isObject(set) && ours(set) && Array.isArray(set['elem'])) {
+      const counts = new Map<string, RuleCounter>();
+      for (const elem of set['elem']) {
+        const body = isObject(elem) ? elem['elem'] : undefined;
+        if (isObject(body) && isObject(body['counter'])) counts.set(elementText(elem), counterOf(body['counter']));
+      }
+      if (counts.size > 0) elements.set(String(set['name'] ?? ''), counts);
+      continue;
+    }
     const rule = obj['rule'];
     if (!isObject(rule) || !ours(rule)) continue;
     const hash = tagOf(rule['comment']);
     const exprs = Array.isArray(rule['expr']) ? rule['expr'] : [];
     const counter = exprs.find((e): e is Json => isObject(e) && isObject(e['counter']));
     if (hash === undefined || counter === undefined) continue;
-    const value = counter['counter'] as Json;
     const chain = String(rule['chain'] ?? '');
-    if (!result.has(chain)) result.set(chain, new Map());
-    result.get(chain)?.set(hash, { packets: Number(value['packets'] ?? 0), bytes: Number(value['bytes'] ?? 0) });
+    if (!rules.has(chain)) rules.set(chain, new Map());
+    rules.get(chain)?.set(hash, counterOf(counter['counter']));
   }
-  return result;
+  return { rules, elements };
 }

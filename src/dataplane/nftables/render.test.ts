@@ -47,7 +47,8 @@ describe('renderNftables', () => {
     for (const chain of fullRuleset.chains) {
       for (const hash of hashChainRules(chain)) expect(text).toContain(`comment "dockfence:${hash}`);
     }
-    const ruleLines = text.split('\n').filter((l) => l.startsWith('\t\t') && !l.includes('type ') && !l.includes('elements'));
+    const declaration = /^\t\t(type |flags |counter;|elements )/;
+    const ruleLines = text.split('\n').filter((l) => l.startsWith('\t\t') && !declaration.test(l));
     expect(ruleLines.every((l) => /comment "dockfence:[0-9a-f]{16}[^"]*"$/.test(l))).toBe(true);
   });
 

@@ -3,8 +3,9 @@
 // golden files in testdata/ show every construct rendered.
 
 import { bug } from '../../lib/errors.js';
-import type { AddrMatch, Chain, Hook, IfMatch, Match, NamedSet, Rule, Ruleset, Verdict } from '../../ruleset/model.js';
+import type { AddrMatch, Chain, Hook, IfMatch, LookupSet, Match, NamedSet, Rule, Ruleset, Verdict } from '../../ruleset/model.js';
 import { hashChainRules } from '../diff.js';
+import { lookupDeclaration, lookupKeyExpression } from './lookups.js';
 import { assertNftName } from './names.js';
 import { addSourceDropRules, renderSourceDropSets, renderSourceDropUpdate } from './source-drops.js';
 import { formatAddress, formatMark, formatPort, quoteIfname } from './values.js';
@@ -80,8 +81,11 @@ function renderProtocol(m: Match): string | undefined {
   return `meta l4proto ${m.protocol === 'icmpv6' ? 'ipv6-icmp' : m.protocol}`;
 }
 
-/** The match part of a rule, e.g. `meta nfproto ipv4 iifname @bridges tcp dport { 80, 443 }`. */
-export function renderMatch(m: Match): string[] {
+/**
+ * The match part of a rule, e.g. `meta nfproto ipv4 iifname @bridges tcp dport { 80, 443 }`.
+ * A lookup renders as its key and set, e.g. `iifname . oifname @network_pairs`.
+ */
+export function renderMatch(m: Match, lookups: ReadonlyMap<string, LookupSet> = new Map()): string[] {
   const parts: Array<string | undefined> = [];
   const implied = m.saddr?.family === m.family || m.daddr?.family === m.family;
   if (m.family !== undefined && !implied) parts.push(`meta nfproto ${m.family}`);
@@ -93,6 +97,11 @@ export function renderMatch(m: Match): string[] {
   if (m.ctState !== undefined) parts.push(m.ctState.length === 0 ? NEVER : `ct state ${m.ctState.join(',')}`);
   if (m.ctDnat) parts.push('ct status dnat');
   if (m.daddrLocal) parts.push('fib daddr type local');
+  if (m.lookup !== undefined) {
+    const set = lookups.get(m.lookup);
+    if (!set) throw bug(`rule looks up missing set ${m.lookup}`);
+    parts.push(`${lookupKeyExpression(set)} @${set.name}`);
+  }
   return parts.filter((p): p is string => p !== undefined);
 }
 
@@ -131,8 +140,8 @@ export function renderVerdict(v: Verdict, acceptMark: number): string {
 }
 
 /** One rule line: matches, `counter` when counted, the per-source `update` if asked, verdict, tag comment. */
-export function renderRule(rule: Rule, hash: string, acceptMark: number): string {
-  const parts = renderMatch(rule.match);
+export function renderRule(rule: Rule, hash: string, acceptMark: number, lookups?: ReadonlyMap<string, LookupSet>): string {
+  const parts = renderMatch(rule.match, lookups);
   if (rule.counter) parts.push('counter');
   if (rule.sourceDrops) parts.push(renderSourceDropUpdate(rule.sourceDrops));
   parts.push(renderVerdict(rule.verdict, acceptMark));
@@ -151,12 +160,12 @@ function renderSet(set: NamedSet): string[] {
   return lines;
 }
 
-function renderChain(chain: Chain, acceptMark: number): string[] {
+function renderChain(chain: Chain, acceptMark: number, lookups: ReadonlyMap<string, LookupSet>): string[] {
   assertNftName('chain', chain.name);
   const lines = [`\tchain ${chain.name} {`];
   if (chain.hook) lines.push(`\t\t${HOOK_DECLARATIONS[chain.hook]}`);
   const hashes = hashChainRules(chain);
-  chain.rules.forEach((rule, i) => lines.push(`\t\t${renderRule(rule, hashes[i] as string, acceptMark)}`));
+  chain.rules.forEach((rule, i) => lines.push(`\t\t${renderRule(rule, hashes[i] as string, acceptMark, lookups)}`));
   lines.push('\t}');
   return lines;
 }
@@ -171,11 +180,13 @@ function renderChain(chain: Chain, acceptMark: number): string[] {
 export function renderNftables(desired: Ruleset): string {
   const ruleset = addSourceDropRules(desired);
   const head = [`add table ${NFT_FAMILY} ${NFT_TABLE}`, `delete table ${NFT_FAMILY} ${NFT_TABLE}`];
-  if (ruleset.sets.length === 0 && ruleset.chains.length === 0) return `${head.join('\n')}\n`;
+  if (ruleset.sets.length === 0 && ruleset.chains.length === 0 && !ruleset.lookups?.length) return `${head.join('\n')}\n`;
+  const lookups = new Map((ruleset.lookups ?? []).map((l) => [l.name, l]));
   const body = [
     ...ruleset.sets.flatMap((s) => renderSet(s)),
+    ...[...lookups.values()].flatMap((l) => lookupDeclaration(l, !l.uncounted)),
     ...(ruleset.dropsBySource ? renderSourceDropSets() : []),
-    ...ruleset.chains.flatMap((c) => renderChain(c, ruleset.acceptMark)),
+    ...ruleset.chains.flatMap((c) => renderChain(c, ruleset.acceptMark, lookups)),
   ];
   return `${[...head, `table ${NFT_FAMILY} ${NFT_TABLE} {`, ...body, '}'].join('\n')}\n`;
 }

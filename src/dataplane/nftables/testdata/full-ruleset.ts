@@ -10,6 +10,32 @@ const dropped = (srcNetwork: string, dstNetwork: string, reason: 'other_network'
 export const fullRuleset: Ruleset = {
   acceptMark: ACCEPT_MARK,
   dockerIptables: true,
+  lookups: [
+    {
+      name: 'network_pairs',
+      key: ['iif', 'oif'],
+      elements: [
+        { iif: 'br-0a1b2c3d4e5f', oif: 'docker0', counter: dropped('int-app1', 'bridge', 'other_network'), origin: 'IsolationPolicy/lockdown' },
+        { iif: 'docker0', oif: 'br-0a1b2c3d4e5f', counter: dropped('bridge', 'int-app1', 'other_network') },
+      ],
+    },
+    {
+      name: 'exceptions_ports4',
+      key: ['saddr', 'daddr', 'protocol', 'dport'],
+      family: 'ipv4',
+      elements: [
+        { saddr: '0.0.0.0/0', daddr: '172.19.0.2', protocol: 'tcp', dport: { from: 443, to: 443 }, counter: { metric: 'exception', kind: 'ExposeRule', name: 'app2-web' } },
+        { saddr: '172.18.0.0/16', daddr: '172.19.0.2/32', protocol: 'udp', dport: { from: 5000, to: 5100 }, counter: { metric: 'exception', kind: 'ExposeRule', name: 'app2-udp' } },
+      ],
+    },
+    {
+      name: 'exceptions_proto6',
+      key: ['saddr', 'daddr', 'protocol'],
+      family: 'ipv6',
+      elements: [{ saddr: 'fd00:18::5', daddr: 'fd10::/64', protocol: 'icmpv6', counter: { metric: 'exception', kind: 'EgressException', name: 'ping6' } }],
+    },
+    { name: 'exceptions_any4', key: ['saddr', 'daddr'], family: 'ipv4', elements: [] },
+  ],
   sets: [
     { name: 'bridges', type: 'ifname', elements: ['br-0a1b2c3d4e5f', 'docker0'] },
     { name: 'protected4', type: 'ipv4', elements: ['10.10.10.0/24', '192.168.5.7'] },
@@ -43,6 +69,10 @@ export const fullRuleset: Ruleset = {
           counter: { metric: 'exception', kind: 'EgressException', name: 'app1-to-webserver' },
           origin: 'EgressException/app1-to-webserver "quoted" & {braces}',
         },
+        { match: { lookup: 'exceptions_ports4' }, verdict: { kind: 'markAccept' } },
+        { match: { lookup: 'exceptions_proto6' }, verdict: { kind: 'markAccept' } },
+        { match: { lookup: 'exceptions_any4' }, verdict: { kind: 'markAccept' }, origin: 'empty lookup' },
+        { match: { iif: { names: ['br-0a1b2c3d4e5f'] }, lookup: 'network_pairs' }, verdict: { kind: 'drop' }, origin: 'IsolationPolicy/lockdown' },
         { match: { daddr: { family: 'ipv4', set: 'protected4' } }, verdict: { kind: 'drop' }, counter: dropped('int-app1', 'protected', 'protected') },
         { match: { daddr: { family: 'ipv6', set: 'protected6' } }, verdict: { kind: 'drop' }, counter: dropped('int-app1', 'protected', 'protected') },
         { match: { oif: { set: 'bridges' } }, verdict: { kind: 'continue' }, counter: { metric: 'audit', srcNetwork: 'int-app1', dstNetwork: 'bridge', reason: 'other_network', policy: 'audit' } },
@@ -55,7 +85,13 @@ export const fullRuleset: Ruleset = {
       ],
     },
     { name: 'from-bridge', rules: [{ match: { family: 'ipv4', protocol: 'icmp' }, verdict: { kind: 'accept' } }] },
-    { name: 'to-bridge', rules: [{ match: { iif: { set: 'bridges', negate: true } }, verdict: { kind: 'jump', chain: 'from-bridge' } }] },
+    {
+      name: 'to-bridge',
+      rules: [
+        { match: { oif: { names: ['docker0'] }, lookup: 'network_pairs' }, verdict: { kind: 'drop' } },
+        { match: { iif: { set: 'bridges', negate: true } }, verdict: { kind: 'jump', chain: 'from-bridge' } },
+      ],
+    },
     {
       name: 'input',
       hook: 'input',
