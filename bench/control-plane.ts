@@ -85,8 +85,8 @@ function iptablesSize(ruleset: Ruleset): { rules: number; bytes: number } {
     const program = expandRuleset(ruleset, family, ruleset.dockerIptables);
     rules += program.chains.reduce((sum, c) => sum + c.rules.length, 0) + program.hooks.length;
   }
-  const texts = renderIptablesRestore(ruleset, emptyIptablesObserved());
-  return { rules, bytes: texts.v4.length + texts.v6.length };
+  const steps = renderIptablesRestore(ruleset, emptyIptablesObserved());
+  return { rules, bytes: steps.reduce((sum, s) => sum + s.text.length, 0) };
 }
 
 interface Reps {

@@ -1,4 +1,5 @@
-// The dataplane contract: a backend applies a desired Ruleset as one kernel transaction, reads
+// The dataplane contract: a backend applies a desired Ruleset atomically (nftables: one kernel
+// transaction; iptables: one per table, in an order that never opens anything), reads
 // back what is live (only what dockfence owns) and reads the kernel's counters. The controller
 // talks to backends only through this interface; backends never see resources.
 
@@ -48,7 +49,10 @@ export interface Backend {
   observe(): Promise<ObservedRuleset>;
   /** Compare desired with observed (pure; exposed for the controller and tests). */
   plan(desired: Ruleset, observed: ObservedRuleset): Plan;
-  /** Replace our state by `desired` in one atomic transaction. Throws ApplyError. */
+  /**
+   * Replace our state by `desired`: one transaction (nftables), or one per table in a fail-closed
+   * order (iptables commits per table). Throws ApplyError.
+   */
   apply(desired: Ruleset): Promise<void>;
   /** Kernel counters of the counted rules of `desired` (0 for rules not live). */
   readCounters(desired: Ruleset): Promise<CounterSample[]>;

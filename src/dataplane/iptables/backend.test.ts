@@ -50,15 +50,23 @@ describe('IptablesBackend', () => {
     expect(backend.name).toBe('iptables');
   });
 
-  it('applies one restore transaction per family, rendered from a fresh observation', async () => {
+  it('runs one restore per step, in render order, each rendered from a fresh observation', async () => {
     const { exec, calls } = fakeExec(docker);
     await new IptablesBackend({ exec, binaries: { restore: '/usr/sbin/iptables-nft-restore' } }).apply(fullRuleset(true));
     const restores = calls.filter((c) => c.command.includes('restore'));
-    const expected = renderIptablesRestore(fullRuleset(true), observedOf(docker));
-    expect(restores).toEqual([
-      { command: '/usr/sbin/iptables-nft-restore', args: ['-w', '5', '--noflush', '--counters'], input: expected.v4 },
-      { command: 'ip6tables-restore', args: ['-w', '5', '--noflush', '--counters'], input: expected.v6 },
-    ]);
+    const steps = renderIptablesRestore(fullRuleset(true), observedOf(docker));
+    const args = ['-w', '5', '--noflush', '--counters'];
+    expect(restores).toEqual(
+      steps.map((s) => ({ command: s.family === 'ipv4' ? '/usr/sbin/iptables-nft-restore' : 'ip6tables-restore', args, input: s.text })),
+    );
+    // Nothing of ours in nat yet: no withdrawal step; filter before nat in each family.
+    expect(steps.map((s) => `${s.family} ${s.table}`)).toEqual(['ipv4 filter', 'ipv4 nat', 'ipv6 filter', 'ipv6 nat']);
+  });
+
+  it('stops at the first failed step: later steps never run on top of a failed one', async () => {
+    const { exec, calls } = fakeExec(docker, [1]);
+    await new IptablesBackend({ exec, retries: 0 }).apply(fullRuleset(true)).catch(() => undefined);
+    expect(calls.map((c) => c.command)).toEqual(['iptables-save', 'ip6tables-save', 'iptables-restore']);
   });
 
   it('re-observes and retries a failed restore, then succeeds', async () => {
@@ -66,25 +74,28 @@ describe('IptablesBackend', () => {
     await new IptablesBackend({ exec, retryDelayMs: 0 }).apply(fullRuleset(true));
     expect(calls.map((c) => c.command)).toEqual([
       'iptables-save', 'ip6tables-save', 'iptables-restore',
-      'iptables-save', 'ip6tables-save', 'iptables-restore', 'ip6tables-restore',
+      'iptables-save', 'ip6tables-save', 'iptables-restore', 'iptables-restore', 'ip6tables-restore', 'ip6tables-restore',
     ]);
   });
 
   it('throws ApplyError with exit code, stderr and input once retries are spent', async () => {
-    const { exec, calls } = fakeExec(docker, [0, 1, 0, 1]);
+    const { exec, calls } = fakeExec(docker, [0, 0, 0, 1, 0, 0, 0, 1]);
     const error = await new IptablesBackend({ exec, retries: 1, retryDelayMs: 0 }).apply(fullRuleset(true)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApplyError);
     const details = (error as ApplyError).details;
     expect(details).toMatchObject({ command: 'ip6tables-restore -w 5 --noflush --counters', exitCode: 1, stderr: 'iptables-restore: line 3 failed' });
-    expect(details.input).toContain('*filter\n:DF-FORWARD - [0:0]');
-    expect(calls.filter((c) => c.command.includes('restore'))).toHaveLength(4);
+    expect(details.input).toMatch(/^\*nat\n:DF-PREROUTING - \[0:0\]/);
+    expect(calls.filter((c) => c.command.includes('restore'))).toHaveLength(8);
   });
 
   it('removes our hooks and chains in both families, and does nothing when nothing is ours', async () => {
     const live = fakeExec(full);
     await new IptablesBackend({ exec: live.exec }).remove();
     const expected = renderIptablesRemove(observedOf(full));
-    expect(live.calls.filter((c) => c.command.includes('restore')).map((c) => c.input)).toEqual([expected.v4, expected.v6]);
+    expect(live.calls.filter((c) => c.command.includes('restore')).map((c) => c.input)).toEqual(expected.map((s) => s.text));
+    expect(live.calls.filter((c) => c.command.includes('restore')).map((c) => c.command)).toEqual([
+      'iptables-restore', 'iptables-restore', 'ip6tables-restore', 'ip6tables-restore',
+    ]);
     const clean = fakeExec(docker);
     await new IptablesBackend({ exec: clean.exec }).remove();
     expect(clean.calls.map((c) => c.command)).toEqual(['iptables-save', 'ip6tables-save']);

@@ -1,7 +1,8 @@
 // The iptables dataplane: the thin shell around render, parse and plan. Reads with
-// `iptables-save -c` / `ip6tables-save -c`, writes one `iptables-restore --noflush --counters`
-// transaction per family, through an injected Exec, re-observing and retrying a bounded number
-// of times when a write fails (a hook rule moved underneath us, Docker restarting, ...).
+// `iptables-save -c` / `ip6tables-save -c`, writes render's steps (one table per
+// `iptables-restore --noflush --counters` run, in render's fail-closed order) through an injected
+// Exec, re-observing and retrying a bounded number of times when a write fails (a hook rule moved
+// underneath us, Docker restarting, ...).
 
 import { ApplyError, ExecError } from '../../lib/errors.js';
 import type { Exec } from '../../lib/exec.js';
@@ -11,7 +12,7 @@ import { collectCounters } from './counters.js';
 import { combineFamilies, type IptablesObserved } from './observed.js';
 import { parseIptablesSave } from './parse.js';
 import { planIptables } from './plan.js';
-import { renderIptablesRemove, renderIptablesRestore, type RestoreTexts } from './render.js';
+import { renderIptablesRemove, renderIptablesRestore, type RestoreStep } from './render.js';
 
 /** Programs the backend runs, resolved from PATH unless given (Debian 12: the iptables-nft ones). */
 export interface IptablesBinaries {
@@ -27,6 +28,13 @@ export const DEFAULT_IPTABLES_BINARIES: Readonly<IptablesBinaries> = {
   save6: 'ip6tables-save',
   restore6: 'ip6tables-restore',
 };
+
+interface RestoreFailure {
+  command: string;
+  exitCode?: number;
+  stderr: string;
+  input: string;
+}
 
 export interface IptablesBackendOptions {
   exec: Exec;
@@ -61,7 +69,7 @@ export class IptablesBackend implements Backend {
     return planIptables(desired, observed);
   }
 
-  /** Rewrite our chains and hooks to `desired`, one transaction per family. Throws ApplyError. */
+  /** Rewrite our chains and hooks to `desired`, step by step in render's order. Throws ApplyError. */
   async apply(desired: Ruleset): Promise<void> {
     await this.write('applying the iptables ruleset', (observed) => renderIptablesRestore(desired, observed));
   }
@@ -93,11 +101,17 @@ export class IptablesBackend implements Backend {
     return result.stdout;
   }
 
-  /** Observe, render, restore; on failure observe again and retry, up to `retries` times. */
-  private async write(action: string, render: (observed: IptablesObserved) => RestoreTexts): Promise<void> {
+  /**
+   * Observe, render, run the steps in order, stopping at the first that fails (each step leaves a
+   * fail-closed state); on failure observe again and retry, up to `retries` times.
+   */
+  private async write(action: string, render: (observed: IptablesObserved) => RestoreStep[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const texts = render(await this.observe());
-      const failure = (await this.restore(this.bin.restore, texts.v4)) ?? (await this.restore(this.bin.restore6, texts.v6));
+      let failure: RestoreFailure | undefined;
+      for (const step of render(await this.observe())) {
+        failure = await this.restore(step.family === 'ipv4' ? this.bin.restore : this.bin.restore6, step.text);
+        if (failure) break;
+      }
       if (!failure) return;
       if (attempt >= this.retries) {
         throw new ApplyError(`${action}: ${failure.command} exit ${failure.exitCode ?? '?'}: ${failure.stderr.trim()}`, failure);
@@ -107,10 +121,7 @@ export class IptablesBackend implements Backend {
   }
 
   /** Run one restore transaction; the failure's details, or undefined on success or no input. */
-  private async restore(
-    command: string,
-    input: string,
-  ): Promise<{ command: string; exitCode?: number; stderr: string; input: string } | undefined> {
+  private async restore(command: string, input: string): Promise<RestoreFailure | undefined> {
     if (input === '') return undefined;
     // -w: wait for the xtables lock where iptables-legacy takes one (iptables-nft ignores it).
     const args = ['-w', '5', '--noflush', '--counters'];

@@ -8,7 +8,7 @@ import { ACCEPT_MARK, type Ruleset } from '../../ruleset/model.js';
 import { hashChainRules } from '../diff.js';
 import { combineFamilies, emptyIptablesObserved, type IptablesObserved } from './observed.js';
 import { parseIptablesSave } from './parse.js';
-import { renderIptablesRemove, renderIptablesRestore } from './render.js';
+import { renderIptablesRemove, renderIptablesRestore, type RestoreStep } from './render.js';
 import { fullRuleset } from './testdata/full-ruleset.js';
 
 const recorded = (name: string): string => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
@@ -33,18 +33,24 @@ function changedRuleset(): Ruleset {
 
 const lines = (text: string): string[] => text.split('\n');
 
+/** Each family's steps joined in order: what the restore programs read, one run per step. */
+function texts(steps: RestoreStep[]): { v4: string; v6: string } {
+  const join = (family: string) => steps.filter((s) => s.family === family).map((s) => s.text).join('');
+  return { v4: join('ipv4'), v6: join('ipv6') };
+}
+
 describe('renderIptablesRestore', () => {
   it('renders the full ruleset over Docker 20.10 chains as in the golden files', () => {
-    const texts = renderIptablesRestore(fullRuleset(true), live('docker'));
-    golden('full-ruleset.v4.restore', texts.v4);
-    golden('full-ruleset.v6.restore', texts.v6);
+    const t = texts(renderIptablesRestore(fullRuleset(true), live('docker')));
+    golden('full-ruleset.v4.restore', t.v4);
+    golden('full-ruleset.v6.restore', t.v6);
   });
 
   it('re-renders over the live full ruleset: hook rules deleted by their saved text, counters carried, obsolete chains removed', () => {
-    const texts = renderIptablesRestore(changedRuleset(), live('full'));
-    golden('reapply.v4.restore', texts.v4);
-    golden('reapply.v6.restore', texts.v6);
-    const v4 = lines(texts.v4);
+    const t = texts(renderIptablesRestore(changedRuleset(), live('full')));
+    golden('reapply.v4.restore', t.v4);
+    golden('reapply.v6.restore', t.v6);
+    const v4 = lines(t.v4);
     expect(v4).toContain('-D DOCKER-USER -m comment --comment "dockfence:hook-forward" -j DF-FORWARD');
     expect(v4).toContain('-D INPUT -m comment --comment "dockfence:hook-input" -j DF-INPUT');
     // The delete comes before the insert in the same transaction: never a moment without a hook.
@@ -56,17 +62,17 @@ describe('renderIptablesRestore', () => {
   });
 
   it('hooks forward from DOCKER-USER only where Docker manages iptables and the chain exists', () => {
-    const withDocker = renderIptablesRestore(fullRuleset(true), live('docker'));
+    const withDocker = texts(renderIptablesRestore(fullRuleset(true), live('docker')));
     expect(withDocker.v4).toContain('-I DOCKER-USER 1 -m comment --comment "dockfence:hook-forward" -j DF-FORWARD\n');
     expect(withDocker.v6).toContain('-I FORWARD 1 -m comment --comment "dockfence:hook-forward" -j DF-FORWARD\n');
-    const without = renderIptablesRestore(fullRuleset(false), live('docker'));
+    const without = texts(renderIptablesRestore(fullRuleset(false), live('docker')));
     expect(without.v4).toContain('-I FORWARD 1 -m comment --comment "dockfence:hook-forward" -j DF-FORWARD\n');
     expect(without.v4).not.toContain('DOCKER-USER');
   });
 
   it('never declares, flushes or deletes a chain it does not own', () => {
-    for (const texts of [renderIptablesRestore(changedRuleset(), live('full')), renderIptablesRemove(live('full'))]) {
-      for (const line of lines(texts.v4 + texts.v6)) {
+    for (const steps of [renderIptablesRestore(changedRuleset(), live('full')), renderIptablesRemove(live('full'))]) {
+      for (const line of lines(steps.map((s) => s.text).join(''))) {
         const m = /^(?::(\S+)|-[FXNZP] (\S+))/.exec(line);
         if (m) expect(m[1] ?? m[2]).toMatch(/^DF-/);
         if (/^(?:\[\d+:\d+\] )?-[ADI] /.test(line) && !/^(?:\[\d+:\d+\] )?-A DF-/.test(line)) expect(line).toContain('"dockfence:hook-');
@@ -75,8 +81,7 @@ describe('renderIptablesRestore', () => {
   });
 
   it('tags every kernel rule with its abstract rule hash', () => {
-    const texts = renderIptablesRestore(fullRuleset(true), emptyIptablesObserved());
-    const all = texts.v4 + texts.v6;
+    const all = renderIptablesRestore(fullRuleset(true), emptyIptablesObserved()).map((s) => s.text).join('');
     const tags = new Set([...all.matchAll(/"dockfence:([0-9a-f]{16})\/[0-9a-f]{8}[^"]*"/g)].map((m) => m[1]));
     const expected = fullRuleset(true).chains.flatMap((c) => hashChainRules(c));
     // Rules that cannot match anywhere (empty list, empty dispatch) have no kernel rule.
@@ -92,23 +97,25 @@ describe('renderIptablesRestore', () => {
 
   it('renders nothing when nothing is desired and nothing of ours is live', () => {
     const empty: Ruleset = { sets: [], chains: [], acceptMark: ACCEPT_MARK, dockerIptables: true };
-    expect(renderIptablesRestore(empty, live('docker'))).toEqual({ v4: '', v6: '' });
+    expect(renderIptablesRestore(empty, live('docker'))).toEqual([]);
   });
 
   it('with nothing desired, deletes everything of ours that is live', () => {
     const empty: Ruleset = { sets: [], chains: [], acceptMark: ACCEPT_MARK, dockerIptables: true };
-    const texts = renderIptablesRestore(empty, live('full'));
-    expect(texts.v4).toContain('-X DF-FORWARD');
-    expect(texts.v4).toContain('-D DOCKER-USER -m comment --comment "dockfence:hook-forward" -j DF-FORWARD');
-    expect(texts.v4).not.toMatch(/^-[AI] /m);
+    const t = texts(renderIptablesRestore(empty, live('full')));
+    expect(t.v4).toContain('-X DF-FORWARD');
+    expect(t.v4).toContain('-D DOCKER-USER -m comment --comment "dockfence:hook-forward" -j DF-FORWARD');
+    expect(t.v4).not.toMatch(/^-[AI] /m);
   });
 });
 
 describe('renderIptablesRemove', () => {
-  it('deletes our hooks, then flushes and deletes our chains, per table', () => {
-    const texts = renderIptablesRemove(live('full'));
-    golden('remove.v4.restore', texts.v4);
-    expect(texts.v6).toContain('-D FORWARD -m comment --comment "dockfence:hook-forward" -j DF-FORWARD');
-    expect(renderIptablesRemove(live('docker'))).toEqual({ v4: '', v6: '' });
+  it('deletes our hooks, then flushes and deletes our chains, one step per table, nat before filter', () => {
+    const steps = renderIptablesRemove(live('full'));
+    expect(steps.map((s) => `${s.family} ${s.table}`)).toEqual(['ipv4 nat', 'ipv4 filter', 'ipv6 nat', 'ipv6 filter']);
+    const t = texts(steps);
+    golden('remove.v4.restore', t.v4);
+    expect(t.v6).toContain('-D FORWARD -m comment --comment "dockfence:hook-forward" -j DF-FORWARD');
+    expect(renderIptablesRemove(live('docker'))).toEqual([]);
   });
 });
