@@ -20,6 +20,11 @@ export interface DockerHostOptions {
   name: string;
   /** dockerd --iptables=true|false. */
   iptables: boolean;
+  /**
+   * dockerd --experimental --ip6tables (Docker 20.10): Docker then also isolates networks and
+   * masquerades over IPv6, in ip6tables' DOCKER-* chains. Default false. Needs `iptables: true`.
+   */
+  ip6tables?: boolean;
   /** More dockerd flags, e.g. ['--ip-masq=false']. */
   extraDockerdArgs?: string[];
 }
@@ -34,6 +39,7 @@ export interface DockerHost {
   /** The namespace that plays the Docker host; also names the socket /run/<name>.sock. */
   readonly name: string;
   readonly iptables: boolean;
+  readonly ip6tables: boolean;
   /** DOCKER_HOST-style URL of this dockerd, for `dockfence serve --docker-host`. */
   readonly dockerHost: string;
   readonly socketPath: string;
@@ -64,6 +70,7 @@ let sweep: Promise<void> | undefined;
  */
 export async function startDockerHost(options: DockerHostOptions): Promise<DockerHost> {
   if (!/^[a-z0-9-]{1,16}$/.test(options.name)) throw new Error(`harness: bad host label ${options.name}`);
+  if (options.ip6tables && !options.iptables) throw new Error('harness: ip6tables needs iptables (dockerd refuses --ip6tables without it)');
   sweep ??= sweepStaleHosts();
   await sweep;
   const name = `${HOST_PREFIX}${process.pid}-${++counter}-${options.name}`;
@@ -80,7 +87,7 @@ export async function startDockerHost(options: DockerHostOptions): Promise<Docke
     const imageBuildMs = performance.now() - t;
     mkdirSync(hostStateDir(name), { recursive: true });
     await createNetns(name);
-    const config = { name, iptables: options.iptables, extraArgs: options.extraDockerdArgs };
+    const config = { name, iptables: options.iptables, ip6tables: options.ip6tables === true, extraArgs: options.extraDockerdArgs };
     t = performance.now();
     await spawnDockerd(config);
     const dockerdStartMs = performance.now() - t;
@@ -91,6 +98,7 @@ export async function startDockerHost(options: DockerHostOptions): Promise<Docke
     return {
       name,
       iptables: options.iptables,
+      ip6tables: options.ip6tables === true,
       dockerHost: `unix://${hostSocketPath(name)}`,
       socketPath: hostSocketPath(name),
       docker,

@@ -21,6 +21,8 @@ export function hostSocketPath(name: string): string {
 export interface DockerdConfig {
   name: string; // the namespace dockerd runs in; also names its socket and state dir
   iptables: boolean;
+  /** dockerd 20.10 manages ip6tables only as an experimental feature: `--experimental --ip6tables`. */
+  ip6tables?: boolean;
   extraArgs?: string[];
 }
 
@@ -34,6 +36,7 @@ export function dockerdArgs(config: DockerdConfig): string[] {
     '--config-file', join(dir, 'daemon.json'),
     '-H', `unix://${hostSocketPath(config.name)}`,
     `--iptables=${config.iptables}`,
+    ...(config.ip6tables ? ['--experimental', '--ip6tables'] : []),
     ...(config.extraArgs ?? []),
   ];
 }

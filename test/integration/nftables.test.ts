@@ -105,6 +105,29 @@ if (!isRoot()) {
         expect(samples.filter((s) => s.labels.metric === 'dropped' && s.labels.reason === 'other_network')).toHaveLength(pairs);
       }));
 
+    it('with ip6tables DOCKER-USER too (dockerd --ip6tables): our rule goes first there, heals, and is removed', () =>
+      withNetns(async (exec) => {
+        await dockerUser(exec);
+        const backend = make(exec);
+        const desired = labRuleset(true);
+        await backend.apply(desired);
+        expect(backend.plan(desired, await backend.observe()).differences).toEqual([]);
+        await mustRun(exec, 'ip6tables', ['-w', '-N', 'DOCKER-USER']);
+        await mustRun(exec, 'ip6tables', ['-w', '-A', 'DOCKER-USER', '-j', 'RETURN']);
+        expect(backend.plan(desired, await backend.observe()).differences).toEqual(['hook docker-user6 missing']);
+        await backend.apply(desired);
+        const v6 = () => mustRun(exec, 'ip6tables', ['-w', '-S', 'DOCKER-USER']);
+        expect((await v6()).split('\n')[1]).toMatch(/--mark 0x100000\/0x100000 .*dockfence:docker-user.* -j ACCEPT$/);
+        expect(backend.plan(desired, await backend.observe()).differences).toEqual([]);
+        await mustRun(exec, 'ip6tables', ['-w', '-I', 'DOCKER-USER', '1', '-s', '2001:db8::9/128', '-j', 'ACCEPT']);
+        expect(backend.plan(desired, await backend.observe()).differences).toEqual(['hook docker-user6 shadowed by 1 foreign rule(s) ahead of it']);
+        await backend.apply(desired);
+        expect(backend.plan(desired, await backend.observe()).differences).toEqual([]);
+        await mustRun(exec, 'ip6tables', ['-w', '-D', 'DOCKER-USER', '-s', '2001:db8::9/128', '-j', 'ACCEPT']);
+        await backend.remove();
+        expect(await v6()).toBe('-N DOCKER-USER\n-A DOCKER-USER -j RETURN\n');
+      }));
+
     it('refuses to apply with dockerIptables when DOCKER-USER does not exist, before touching nft', () =>
       withNetns(async (exec) => {
         const backend = make(exec);

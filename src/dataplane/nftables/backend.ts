@@ -1,6 +1,7 @@
 // The nftables backend (default dataplane): owns table `inet dockfence` outright and one rule in
-// Docker's DOCKER-USER. Pure render/parse/diff live beside it; this shell only runs `nft` and
-// `iptables` through the injected Exec, with bounded retries on transient failures.
+// Docker's DOCKER-USER (ip6tables' too, when Docker runs with --ip6tables). Pure render/parse/diff
+// live beside it; this shell only runs `nft`, `iptables` and `ip6tables` through the injected
+// Exec, with bounded retries on transient failures.
 
 import { ApplyError, ExecError } from '../../lib/errors.js';
 import type { Exec, ExecResult } from '../../lib/exec.js';
@@ -8,6 +9,7 @@ import type { Ruleset } from '../../ruleset/model.js';
 import type { Backend, CounterSample, ObservedRuleset, Plan } from '../backend.js';
 import { diffRulesets, hashChainRules } from '../diff.js';
 import {
+  DOCKER_USER6_HOOK,
   DOCKER_USER_HOOK,
   ensureDockerUserFirst,
   missingChainError,
@@ -26,10 +28,20 @@ export interface NftablesBackendOptions {
   nft?: string;
   /** iptables binary for DOCKER-USER (default `iptables`). */
   iptables?: string;
+  /** ip6tables binary for IPv6's DOCKER-USER (default `ip6tables`). */
+  ip6tables?: string;
   /** Extra attempts after a transient failure (default 2). */
   retries?: number;
   /** Waits between attempts (default setTimeout); injected by tests. */
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** What observe() reads besides the shared shape: our DOCKER-USER rules' marks, per family. */
+export interface NftablesObserved extends NftObservedRuleset {
+  /** ip6tables has a DOCKER-USER chain (dockerd --ip6tables): our rule is expected there too. */
+  dockerUser6Chain?: boolean;
+  /** The conntrack mark our ip6tables DOCKER-USER rule accepts, when that rule is present. */
+  dockerUser6Mark?: number;
 }
 
 const LIST = ['-j', 'list', 'table', NFT_FAMILY, NFT_TABLE];
@@ -51,6 +63,7 @@ export class NftablesBackend implements Backend {
   private readonly exec: Exec;
   private readonly nft: string;
   private readonly iptables: string;
+  private readonly ip6tables: string;
   private readonly retries: number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -58,6 +71,7 @@ export class NftablesBackend implements Backend {
     this.exec = options.exec;
     this.nft = options.nft ?? 'nft';
     this.iptables = options.iptables ?? 'iptables';
+    this.ip6tables = options.ip6tables ?? 'ip6tables';
     this.retries = options.retries ?? 2;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -79,6 +93,7 @@ export class NftablesBackend implements Backend {
   }
 
   private runIptables = (args: string[]): Promise<ExecResult> => this.run(this.iptables, args);
+  private runIp6tables = (args: string[]): Promise<ExecResult> => this.run(this.ip6tables, args);
 
   /** The raw `nft -j list table` text, or undefined when our table does not exist. */
   private async listTable(): Promise<string | undefined> {
@@ -92,24 +107,35 @@ export class NftablesBackend implements Backend {
     });
   }
 
-  /** Our table (parsed) plus the position of our DOCKER-USER rule in hooks['docker-user']. */
-  async observe(): Promise<NftObservedRuleset> {
+  /**
+   * Our table (parsed) plus the position of our DOCKER-USER rule in hooks['docker-user'] and, when
+   * ip6tables has that chain, of our IPv6 one in hooks['docker-user6']. An ip6tables without the
+   * chain (or without ip6tables at all) reads as Docker not managing ip6tables.
+   */
+  async observe(): Promise<NftablesObserved> {
     const text = await this.listTable();
-    const observed: NftObservedRuleset =
+    const observed: NftablesObserved =
       text === undefined ? { present: false, chains: [], sets: [], hooks: {} } : parseNftablesJson(text);
-    const dockerUser = await readDockerUser(this.runIptables);
-    const first = dockerUser.ours[0];
+    const first = (await readDockerUser(this.runIptables)).ours[0];
     if (first) {
       observed.hooks[DOCKER_USER_HOOK] = first.position;
       if (first.mark !== undefined) observed.dockerUserMark = first.mark;
+    }
+    const v6 = await readDockerUser(this.runIp6tables);
+    if (v6.exists) {
+      observed.dockerUser6Chain = true;
+      const first6 = v6.ours[0];
+      if (first6) observed.hooks[DOCKER_USER6_HOOK] = first6.position;
+      if (first6?.mark !== undefined) observed.dockerUser6Mark = first6.mark;
     }
     return observed;
   }
 
   /**
    * The shared diff (set elements compared as nft prints them; DOCKER-USER expected first when
-   * Docker manages iptables) plus what only nft has: flags on our table, a DOCKER-USER rule of
-   * ours with another mark, or present while Docker does not manage iptables.
+   * Docker manages iptables, in ip6tables too when that chain was observed) plus what only nft
+   * has: flags on our table, a DOCKER-USER rule of ours with another mark, or present while
+   * Docker does not manage iptables.
    */
   plan(desired: Ruleset, observed: ObservedRuleset): Plan {
     const withSourceDrops = addSourceDropRules(desired);
@@ -117,7 +143,10 @@ export class NftablesBackend implements Backend {
       ...desired.sets.map((s) => ({ ...s, elements: s.elements.map((e) => normalizeElement(s.type, e)) })),
       ...(withSourceDrops.lookups ?? []).map((l) => ({ name: l.name, type: 'ifname' as const, elements: l.elements.map((e) => printedLookupElement(l, e)) })),
     ];
-    const expected = desired.dockerIptables ? [DOCKER_USER_HOOK] : [];
+    const nft = observed as NftablesObserved;
+    const dockerUsers = [{ hook: DOCKER_USER_HOOK, mark: nft.dockerUserMark }];
+    if (nft.dockerUser6Chain) dockerUsers.push({ hook: DOCKER_USER6_HOOK, mark: nft.dockerUser6Mark });
+    const expected = desired.dockerIptables ? dockerUsers.map((d) => d.hook) : [];
     // The per-source sets fill with every drop: compare their presence, never their elements.
     const dynamic: string[] = desired.dropsBySource ? Object.values(SOURCE_DROP_SETS) : [];
     const liveSets = observed.sets.filter((s) => !dynamic.includes(s.name));
@@ -125,21 +154,21 @@ export class NftablesBackend implements Backend {
     if (observed.present) {
       for (const name of dynamic) if (!observed.sets.some((s) => s.name === name)) differences.push(`set ${name} missing`);
     }
-    const nft = observed as NftObservedRuleset;
     if (nft.tableFlags) differences.push(`table ${NFT_FAMILY} ${NFT_TABLE} has flags (e.g. dormant)`);
-    const hook = observed.hooks[DOCKER_USER_HOOK];
-    if (hook !== undefined && !desired.dockerIptables) differences.push(`hook ${DOCKER_USER_HOOK} present but not desired`);
-    if (hook !== undefined && desired.dockerIptables && nft.dockerUserMark !== desired.acceptMark) {
-      differences.push(`hook ${DOCKER_USER_HOOK} accepts mark ${nft.dockerUserMark ?? 'unknown'}, not ${desired.acceptMark}`);
+    for (const { hook, mark } of dockerUsers) {
+      if (observed.hooks[hook] === undefined) continue;
+      if (!desired.dockerIptables) differences.push(`hook ${hook} present but not desired`);
+      else if (mark !== desired.acceptMark) differences.push(`hook ${hook} accepts mark ${mark ?? 'unknown'}, not ${desired.acceptMark}`);
     }
     return { differences };
   }
 
   /**
-   * One `nft -f -` transaction replacing our table, then DOCKER-USER put right (our rule first
-   * when Docker manages iptables, else none of ours). Throws ApplyError (exit code, stderr and the
-   * rendered input) when nft rejects it — the old table then stays in force — or when DOCKER-USER
-   * is needed but missing (checked before anything is applied) or cannot be edited.
+   * One `nft -f -` transaction replacing our table, then DOCKER-USER put right in iptables and,
+   * where ip6tables has it, in ip6tables (our rule first when Docker manages iptables, else none
+   * of ours). Throws ApplyError (exit code, stderr and the rendered input) when nft rejects it —
+   * the old table then stays in force — or when iptables' DOCKER-USER is needed but missing
+   * (checked before anything is applied) or either chain cannot be edited.
    */
   async apply(desired: Ruleset): Promise<void> {
     const input = renderNftables(desired);
@@ -157,8 +186,15 @@ export class NftablesBackend implements Backend {
         input,
       });
     }
-    if (desired.dockerIptables) await ensureDockerUserFirst(this.runIptables, desired.acceptMark);
-    else await removeDockerUser(this.runIptables);
+    if (desired.dockerIptables) {
+      await ensureDockerUserFirst(this.runIptables, desired.acceptMark, { binary: this.iptables });
+      await ensureDockerUserFirst(this.runIp6tables, desired.acceptMark, { binary: this.ip6tables, optional: true });
+    } else await this.removeDockerUsers();
+  }
+
+  private async removeDockerUsers(): Promise<void> {
+    await removeDockerUser(this.runIptables, this.iptables);
+    await removeDockerUser(this.runIp6tables, this.ip6tables);
   }
 
   /** Packets/bytes of every counted rule of `desired`, matched to live rules by hash (0 if absent). */
@@ -207,7 +243,7 @@ export class NftablesBackend implements Backend {
     return drops;
   }
 
-  /** Deletes our table (if any) in one transaction and our DOCKER-USER rules. Throws ApplyError. */
+  /** Deletes our table (if any) in one transaction and our DOCKER-USER rules (both families). Throws ApplyError. */
   async remove(): Promise<void> {
     const input = renderNftables({ sets: [], chains: [], acceptMark: 1, dockerIptables: false });
     const args = ['-f', '-'];
@@ -220,6 +256,6 @@ export class NftablesBackend implements Backend {
         input,
       });
     }
-    await removeDockerUser(this.runIptables);
+    await this.removeDockerUsers();
   }
 }
