@@ -1,15 +1,15 @@
 // How many of our rules one packet is tested against in the forward hook before its fate is
-// decided: the number that linear per-packet cost scales with. A vmap dispatch counts as one
-// (one hash lookup); rules inside a chain it jumps to count individually. Pure.
+// decided: the number that linear per-packet cost scales with. A vmap dispatch or a set lookup
+// counts as one (one hash lookup); rules inside a chain it jumps to count individually. Pure.
 
 import { evaluate, matches, type Outcome, type Packet } from '../src/ruleset/evaluate.js';
-import type { Chain, Ruleset } from '../src/ruleset/model.js';
+import type { Chain, LookupSet, Ruleset } from '../src/ruleset/model.js';
 
-function walk(chain: Chain, rs: Ruleset, p: Packet, sets: Map<string, string[]>): { walked: number; done: boolean } {
+function walk(chain: Chain, rs: Ruleset, p: Packet, sets: Map<string, string[]>, lookups: Map<string, LookupSet>): { walked: number; done: boolean } {
   let walked = 0;
   for (const rule of chain.rules) {
     walked++;
-    if (!matches(rule.match, p, sets)) continue;
+    if (!matches(rule.match, p, sets, lookups)) continue;
     const v = rule.verdict;
     if (v.kind === 'continue') continue;
     if (v.kind === 'return') return { walked, done: false };
@@ -17,7 +17,7 @@ function walk(chain: Chain, rs: Ruleset, p: Packet, sets: Map<string, string[]>)
       const target = v.kind === 'jump' ? v.chain : v.targets.find((t) => t.ifname === (v.on === 'iif' ? p.iif : p.oif))?.chain;
       const sub = target === undefined ? undefined : rs.chains.find((c) => c.name === target);
       if (!sub) continue;
-      const inner = walk(sub, rs, p, sets);
+      const inner = walk(sub, rs, p, sets, lookups);
       walked += inner.walked;
       if (inner.done) return { walked, done: true };
       continue;
@@ -31,7 +31,8 @@ function walk(chain: Chain, rs: Ruleset, p: Packet, sets: Map<string, string[]>)
 export function rulesWalked(ruleset: Ruleset, packet: Packet): number {
   const base = ruleset.chains.find((c) => c.hook === 'forward');
   if (!base) return 0;
-  return walk(base, ruleset, packet, new Map(ruleset.sets.map((s) => [s.name, s.elements]))).walked;
+  const sets = new Map(ruleset.sets.map((s) => [s.name, s.elements]));
+  return walk(base, ruleset, packet, sets, new Map((ruleset.lookups ?? []).map((l) => [l.name, l]))).walked;
 }
 
 /** The forward verdict and the resource deciding it, e.g. `markAccept ExposeRule/zz-bench`. */

@@ -62,8 +62,7 @@ export function compile(snapshot: Snapshot): CompileOutput {
   const chains = base.length > 0 ? [...base, ...regular.sort((a, b) => compare(a.name, b.name))] : [];
   const sets: NamedSet[] =
     chains.length > 0 ? [{ name: BRIDGES_SET, type: 'ifname', elements: bridges.map((n) => n.bridge).sort(compare) }] : [];
-  const pairs = pairDrops(networks, bridges, droppedAtSource);
-  const lookups: LookupSet[] = [...(pairs.elements.length > 0 ? [pairs] : []), ...exceptions.lookups];
+  const lookups: LookupSet[] = [...pairDrops(networks, bridges, droppedAtSource), ...exceptions.lookups];
 
   const policyResults: ResourceResult[] = [...snapshot.policies]
     .sort((a, b) => compare(a.metadata.name, b.metadata.name))

@@ -6,8 +6,10 @@
 //          oifname vmap { <bridge Y>: jump to-Y }     packets entering Y  (question 2, inbound)
 // input:   iifname vmap { <bridge X>: jump host-X }   packets for the host (question 3)
 //
-// Denied network pairs (question 2) are elements of one lookup, `iifname . oifname @network_pairs`,
-// each with its own counter: one rule per network, one lookup per packet, however many networks.
+// Denied network pairs (question 2) are counted elements of two lookups, tested as
+// `iifname . oifname @network_pairs_out` in from-X (pairs X drops at the source) and
+// `... @network_pairs_in` in to-Y (pairs Y drops on the way in): one rule per network, one lookup
+// per packet, however many networks. Each pair is in at most one of them.
 
 import { hashString } from '../ruleset/hash.js';
 import type { Chain, CounterLabels, LookupElement, LookupSet, Rule, Verdict } from '../ruleset/model.js';
@@ -17,7 +19,8 @@ import type { DockerNetwork } from './snapshot.js';
 type Reason = Extract<CounterLabels, { reason: unknown }>['reason'];
 
 export const BRIDGES_SET = 'bridges';
-export const PAIRS_SET = 'network_pairs';
+export const PAIRS_OUT_SET = 'network_pairs_out';
+export const PAIRS_IN_SET = 'network_pairs_in';
 
 /**
  * Chain-name part for a bridge. Docker's own names (`docker0`, `br-<id12>`) are used as they are;
@@ -71,9 +74,9 @@ export function emitFromChain(d: NetworkDecisions, allBridges: DockerNetwork[]):
   if (same) rules.push({ match: { oif: { names: [self.bridge] } }, ...same, origin: origin(d.sameNetwork) });
   const others = allBridges.filter((other) => other.name !== self.name);
   if (d.otherNetworks.action === 'deny' && others.length > 0) {
-    // Every (self, other) pair is an element of PAIRS_SET (pairDrops below).
-    // The iifname is implied by the chain; stated so iptables expands only this network's pairs.
-    rules.push({ match: { iif: { names: [self.bridge] }, lookup: PAIRS_SET }, verdict: { kind: 'drop' }, origin: origin(d.otherNetworks) });
+    // Every (self, other) pair is an element of PAIRS_OUT_SET (pairDrops below). The iifname is
+    // implied by the chain; stated so iptables expands only this network's pairs.
+    rules.push({ match: { iif: { names: [self.bridge] }, lookup: PAIRS_OUT_SET }, verdict: { kind: 'drop' }, origin: origin(d.otherNetworks) });
   }
   for (const other of d.otherNetworks.action === 'audit' ? others : []) {
     const audit = enforce(d.otherNetworks, { src: self.name, dst: other.name, reason: 'other_network' })!;
@@ -103,8 +106,8 @@ export function emitToChain(d: NetworkDecisions, allBridges: DockerNetwork[], dr
   const senders = inboundSenders(d, allBridges, droppedAtSource);
   if (d.otherNetworks.action === 'allow' || senders.length === 0) return undefined;
   if (d.otherNetworks.action === 'deny') {
-    // Every (sender, self) pair is an element of PAIRS_SET (pairDrops below).
-    const rule: Rule = { match: { oif: { names: [self.bridge] }, lookup: PAIRS_SET }, verdict: { kind: 'drop' }, origin: origin(d.otherNetworks) };
+    // Every (sender, self) pair is an element of PAIRS_IN_SET (pairDrops below).
+    const rule: Rule = { match: { oif: { names: [self.bridge] }, lookup: PAIRS_IN_SET }, verdict: { kind: 'drop' }, origin: origin(d.otherNetworks) };
     return { name: toChain(self.bridge), rules: [rule] };
   }
   const rules = senders.map((other): Rule => {
@@ -120,29 +123,31 @@ function inboundSenders(d: NetworkDecisions, allBridges: DockerNetwork[], droppe
 }
 
 /**
- * The denied network pairs, one counted element each: (X, Y) for every other network Y of a
- * network X that denies other networks (its from-chain drops them), and for every network Y that
- * denies them, (X, Y) for each X not already dropped at source (Y's to-chain drops them). The two
- * kinds never share a pair, so each pair is counted against the one policy that drops it.
+ * The denied network pairs, one counted element each. Out: (X, Y) for every other network Y of a
+ * network X that denies other networks (its from-chain drops them). In: for every network Y that
+ * denies them, (X, Y) for each X not already dropped at source (Y's to-chain drops them). No pair
+ * is in both, so each is counted against the one policy that drops it.
  */
-export function pairDrops(networks: NetworkDecisions[], allBridges: DockerNetwork[], droppedAtSource: ReadonlySet<string>): LookupSet {
-  const elements: LookupElement[] = [];
-  const add = (src: DockerNetwork, dst: DockerNetwork, policy: string): void => {
-    elements.push({
-      iif: src.bridge,
-      oif: dst.bridge,
-      counter: { metric: 'dropped', srcNetwork: src.name, dstNetwork: dst.name, reason: 'other_network', policy },
-      origin: origin({ policy }),
-    });
-  };
+export function pairDrops(networks: NetworkDecisions[], allBridges: DockerNetwork[], droppedAtSource: ReadonlySet<string>): LookupSet[] {
+  const out: LookupElement[] = [];
+  const into: LookupElement[] = [];
+  const element = (src: DockerNetwork, dst: DockerNetwork, policy: string): LookupElement => ({
+    iif: src.bridge,
+    oif: dst.bridge,
+    counter: { metric: 'dropped', srcNetwork: src.name, dstNetwork: dst.name, reason: 'other_network', policy },
+    origin: origin({ policy }),
+  });
   for (const d of networks) {
     if (d.otherNetworks.action !== 'deny') continue;
-    for (const other of allBridges) if (other.name !== d.network.name) add(d.network, other, d.otherNetworks.policy);
-    for (const sender of inboundSenders(d, allBridges, droppedAtSource)) add(sender, d.network, d.otherNetworks.policy);
+    for (const other of allBridges) if (other.name !== d.network.name) out.push(element(d.network, other, d.otherNetworks.policy));
+    for (const sender of inboundSenders(d, allBridges, droppedAtSource)) into.push(element(sender, d.network, d.otherNetworks.policy));
   }
   const key = (e: LookupElement): string => `${e.iif} ${e.oif}`;
-  elements.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  return { name: PAIRS_SET, key: ['iif', 'oif'], elements };
+  const sorted = (list: LookupElement[]) => list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return [
+    { name: PAIRS_OUT_SET, key: ['iif', 'oif'], elements: sorted(out) },
+    { name: PAIRS_IN_SET, key: ['iif', 'oif'], elements: sorted(into) },
+  ].filter((set) => set.elements.length > 0) as LookupSet[];
 }
 
 /** Chain host-X: what containers on X may send to the host's own addresses (question 3). */

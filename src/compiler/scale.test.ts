@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluate } from '../ruleset/evaluate.js';
 import type { IsolationPolicy } from '../resources/types.js';
 import { compile } from './compile.js';
-import { PAIRS_SET } from './emit-isolation.js';
+import { PAIRS_IN_SET, PAIRS_OUT_SET } from './emit-isolation.js';
 import { network } from './testdata/lab.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -33,9 +33,11 @@ function snapshot(n: number, audited = 0): Snapshot {
 describe('network pairs scale with a lookup, not with rules', () => {
   it('rules grow linearly with networks while the lookup holds every denied pair', () => {
     const rules = (n: number) => compile(snapshot(n)).ruleset.chains.reduce((sum, c) => sum + c.rules.length, 0);
-    const pairs = (n: number) => compile(snapshot(n)).ruleset.lookups?.find((l) => l.name === PAIRS_SET)?.elements.length;
+    const pairs = (n: number) => compile(snapshot(n)).ruleset.lookups?.find((l) => l.name === PAIRS_OUT_SET)?.elements.length;
     expect(pairs(20)).toBe(20 * 19);
     expect(pairs(80)).toBe(80 * 79);
+    // All drop at the source: nothing is left for the receiving side.
+    expect(compile(snapshot(20)).ruleset.lookups?.some((l) => l.name === PAIRS_IN_SET)).toBe(false);
     // Linear: each added network adds the same few rules (quadratic growth would double the step).
     const step = (rules(40) - rules(20)) / 20;
     expect((rules(80) - rules(40)) / 40).toBe(step);

@@ -7,7 +7,7 @@ import type { ResourceResult } from '../compiler/results.js';
 import type { DockerInventory } from '../compiler/snapshot.js';
 import type { Backend } from '../dataplane/backend.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { canonicalJson, hashString } from '../ruleset/hash.js';
+import { canonicalJson } from '../ruleset/hash.js';
 import type { Ruleset } from '../ruleset/model.js';
 import type { AnyResource, EgressException, ExposeRule, IsolationPolicy, Kind, ResourceStatus } from '../resources/types.js';
 import type { PreflightReport } from './preflight.js';
@@ -47,7 +47,8 @@ function statusEqual(a: ResourceStatus | undefined, b: ResourceStatus): boolean 
 }
 
 export class Reconciler {
-  private lastAppliedHash: string | undefined;
+  /** The ruleset last found or made live: a difference against the same ruleset is drift. */
+  private lastApplied: Ruleset | undefined;
   private lastCountsAt = 0;
   private packetTotals = new Map<string, number>();
   /** The last compiled ruleset (for metrics scrapes and `check`). */
@@ -107,10 +108,9 @@ export class Reconciler {
   /** Make the kernel equal to `ruleset`; returns noop or applied. */
   private async converge(ruleset: Ruleset): Promise<string> {
     const { backend, metrics, log } = this.deps;
-    const hash = hashString(canonicalJson(ruleset));
     const observed = await backend.observe();
     if (ruleset.chains.length === 0) {
-      this.lastAppliedHash = hash;
+      this.lastApplied = ruleset;
       metrics?.rulesetApplied.set(1);
       if (!observed.present) return 'noop';
       await backend.remove();
@@ -119,11 +119,12 @@ export class Reconciler {
     }
     const plan = backend.plan(ruleset, observed);
     if (plan.differences.length === 0) {
-      this.lastAppliedHash = hash;
+      this.lastApplied = ruleset;
       metrics?.rulesetApplied.set(1);
       return 'noop';
     }
-    if (this.lastAppliedHash === hash) {
+    // Compared only when something differs: serializing a large ruleset is not free.
+    if (this.lastApplied !== undefined && canonicalJson(this.lastApplied) === canonicalJson(ruleset)) {
       for (const kind of classifyDrift(plan.differences)) metrics?.driftHealed.inc({ kind });
       log(`drift healed: ${plan.differences.join('; ')}`);
     } else {
@@ -135,7 +136,7 @@ export class Reconciler {
       metrics?.rulesetApplied.set(0);
       throw new Error(`dockfence bug: live ruleset differs right after apply: ${after.differences.join('; ')}`);
     }
-    this.lastAppliedHash = hash;
+    this.lastApplied = ruleset;
     metrics?.rulesetApplied.set(1);
     return 'applied';
   }

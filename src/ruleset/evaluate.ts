@@ -3,8 +3,8 @@
 // assert behaviour instead of rule text. Pure; mirrors what the backends render.
 
 import { covers, parsePrefix } from '../lib/cidr.js';
-import { expandLookups } from './lookups.js';
-import type { AddrMatch, Chain, Hook, IfMatch, Match, Rule, Ruleset } from './model.js';
+import { elementMatch, expandLookups } from './lookups.js';
+import type { AddrMatch, Chain, Hook, IfMatch, LookupSet, Match, Rule, Ruleset } from './model.js';
 
 export interface Packet {
   iif: string;
@@ -44,8 +44,15 @@ function addrMatches(m: AddrMatch, addr: string, sets: Map<string, string[]>): b
   return hit !== Boolean(m.negate);
 }
 
-/** True when every field of the match holds for the packet. */
-export function matches(match: Match, p: Packet, sets: Map<string, string[]>): boolean {
+/**
+ * True when every field of the match holds for the packet; a lookup holds when some element of
+ * the named LookupSet (in `lookups`) does.
+ */
+export function matches(match: Match, p: Packet, sets: Map<string, string[]>, lookups: ReadonlyMap<string, LookupSet> = new Map()): boolean {
+  if (match.lookup !== undefined) {
+    const set = lookups.get(match.lookup);
+    if (!set || !set.elements.some((e) => matches(elementMatch(set, e), p, sets))) return false;
+  }
   const family = p.saddr.includes(':') ? 'ipv6' : 'ipv4';
   if (match.family && match.family !== family) return false;
   if (match.iif && !ifMatches(match.iif, p.iif, sets)) return false;

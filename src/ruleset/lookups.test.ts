@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { matches } from './evaluate.js';
 import { expandLookups } from './lookups.js';
 import { ACCEPT_MARK, type CounterLabels, type Ruleset } from './model.js';
 
@@ -50,5 +51,18 @@ describe('expandLookups', () => {
     const plain: Ruleset = { ...ruleset(), lookups: [], chains: [] };
     expect(expandLookups(plain)).toBe(plain);
     expect(() => expandLookups({ ...ruleset(), lookups: [] })).toThrow(/missing set network_pairs/);
+  });
+});
+
+describe('matches with a lookup', () => {
+  it('holds when some element holds for the packet, and never for an unknown lookup', () => {
+    const rs = ruleset();
+    const lookups = new Map((rs.lookups ?? []).map((l) => [l.name, l]));
+    const packet = { iif: 'br-a', oif: 'br-c', saddr: '10.0.0.2', daddr: '10.0.1.2', protocol: 'tcp' as const };
+    const match = { lookup: 'network_pairs' };
+    expect(matches(match, packet, new Map(), lookups)).toBe(true);
+    expect(matches(match, { ...packet, oif: 'br-d' }, new Map(), lookups)).toBe(false);
+    expect(matches({ ...match, protocol: 'udp' }, packet, new Map(), lookups)).toBe(false);
+    expect(matches(match, packet, new Map())).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 // The metrics tests' operator without a kernel: the lab fixtures (plus an Audit-mode policy and
 // an exception that matches nothing) reconciled by the real Reconciler into a FakeBackend whose
-// per-rule counters the test drives, wired to createMetrics as src/main.ts wires the real ones.
+// per-rule counters (a lookup's elements as the rules iptables would expand) the test drives,
+// wired to createMetrics as src/main.ts wires the real ones.
 
 import { createServer, type Server } from 'node:http';
 import { labSnapshot } from '../../src/compiler/testdata/lab.js';
@@ -10,6 +11,7 @@ import { FakeBackend } from '../../src/dataplane/fake.js';
 import { keepCountersAcrossApply } from '../../src/metrics/keep-counters.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import type { AnyResource, EgressException, IsolationPolicy, Kind, ResourceStatus } from '../../src/resources/types.js';
+import { expandLookups } from '../../src/ruleset/lookups.js';
 import type { CounterLabels, Ruleset } from '../../src/ruleset/model.js';
 
 /** Packets per second a counted rule sees; 0 = never matches. */
@@ -26,9 +28,9 @@ export class CountingBackend extends FakeBackend {
     this.counts.clear();
   }
 
-  /** Advance every counted rule of `desired` by `seconds` at `rate`. */
+  /** Advance every counted rule (and lookup element) of `desired` by `seconds` at `rate`. */
   grow(desired: Ruleset, rate: RateOf, seconds: number, bytesPerPacket = 84): void {
-    for (const chain of desired.chains) {
+    for (const chain of expandLookups(desired).chains) {
       chain.rules.forEach((rule, i) => {
         if (!rule.counter) return;
         const key = `${chain.name}#${i}`;
@@ -47,7 +49,7 @@ export class CountingBackend extends FakeBackend {
   }
 
   override async readCounters(desired: Ruleset): Promise<CounterSample[]> {
-    return desired.chains.flatMap((chain) =>
+    return expandLookups(desired).chains.flatMap((chain) =>
       chain.rules.flatMap((rule, i) => (rule.counter ? [{ labels: rule.counter, ...(this.counts.get(`${chain.name}#${i}`) ?? { packets: 0, bytes: 0 }) }] : [])),
     );
   }

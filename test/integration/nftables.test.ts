@@ -96,11 +96,11 @@ if (!isRoot()) {
         expect(desired.chains.find((c) => c.name === 'exceptions')?.rules.some((r) => r.origin === 'ExposeRule/wide')).toBe(true);
         await backend.apply(desired);
         expect(backend.plan(desired, await backend.observe()).differences).toEqual([]);
-        await mustRun(exec, 'nft', ['delete', 'element', 'inet', 'dockfence', 'network_pairs', '{ "br-333333333333" . "br-111111111111" }']);
-        expect(backend.plan(desired, await backend.observe()).differences).toEqual(['set network_pairs elements differ']);
+        await mustRun(exec, 'nft', ['delete', 'element', 'inet', 'dockfence', 'network_pairs_out', '{ "br-333333333333" . "br-111111111111" }']);
+        expect(backend.plan(desired, await backend.observe()).differences).toEqual(['set network_pairs_out elements differ']);
         await backend.apply(desired);
         expect(backend.plan(desired, await backend.observe()).differences).toEqual([]);
-        const pairs = desired.lookups?.find((l) => l.name === 'network_pairs')?.elements.length ?? 0;
+        const pairs = desired.lookups?.filter((l) => l.name.startsWith('network_pairs')).flatMap((l) => l.elements).length ?? 0;
         const samples = await backend.readCounters(desired);
         expect(samples.filter((s) => s.labels.metric === 'dropped' && s.labels.reason === 'other_network')).toHaveLength(pairs);
       }));
