@@ -1,7 +1,8 @@
 // IPv6 with Docker managing ip6tables (dockerd --experimental --ip6tables): Docker's own isolation
 // then drops cross-network IPv6 too, so the nftables backend's exception only gets through with
-// its mark rule in ip6tables' DOCKER-USER. Docker 20.10 creates that chain only in iptables (it
-// came to ip6tables in Docker 23, moby#44706), so the test adds it as Docker 23 lays it out.
+// its mark rule ahead of Docker's ip6tables chains. Docker 20.10 (the one here) makes no ip6tables
+// DOCKER-USER (that came with Docker 23, moby#44706): the rule then goes first in FORWARD. The
+// last tests add DOCKER-USER by hand, as Docker 23 lays it out, and the rule moves there.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -18,14 +19,17 @@ const nginx = LAB.containers['app2-nginx'];
 const CLOSED_PORT = 8080;
 const POLL_MS = 15_000;
 const C = (container: string) => ({ container });
-const DOCKER_USER6_SETUP = [
-  ['-N', 'DOCKER-USER'],
-  ['-A', 'DOCKER-USER', '-j', 'RETURN'],
-  ['-I', 'FORWARD', '1', '-j', 'DOCKER-USER'],
-];
-const OUR_RULE = ['DOCKER-USER', '-m', 'connmark', '--mark', '0x100000/0x100000', '-m', 'comment', '--comment', 'dockfence:docker-user', '-j', 'ACCEPT'];
+const OUR_SPEC = ['-m', 'connmark', '--mark', '0x100000/0x100000', '-m', 'comment', '--comment', 'dockfence:docker-user', '-j', 'ACCEPT'];
+const isOurs = (line: string | undefined): boolean => line?.includes('dockfence:docker-user') ?? false;
+/** An IPv6 network made while dockfence runs (Docker 20.10 touches ip6tables only for IPv6 networks). */
+const EXTRA_NETWORK = {
+  Name: 'extra-v6',
+  Driver: 'bridge',
+  EnableIPv6: true,
+  IPAM: { Driver: 'default', Config: [{ Subnet: '10.10.103.0/24', Gateway: '10.10.103.1' }, { Subnet: 'fd0a:103::/64', Gateway: 'fd0a:103::1' }] },
+};
 
-describe('IPv6 with Docker managing ip6tables: nftables backend', () => {
+describe('IPv6 with Docker 20.10 managing ip6tables: nftables backend', () => {
   let host: DockerHost;
   let probe: Prober;
   let op: Operator;
@@ -35,12 +39,23 @@ describe('IPv6 with Docker managing ip6tables: nftables backend', () => {
   const save = async (command: 'iptables-save' | 'ip6tables-save'): Promise<string> =>
     (await netnsRunOk(host.name, command, [])).replace(/^#.*$/gm, '').replace(/\[\d+:\d+\]/g, '').trim();
   const firewall = async () => ({ v4: await save('iptables-save'), v6: await save('ip6tables-save') });
-  const dockerUser6 = async (): Promise<string[]> => (await netnsRunOk(host.name, 'ip6tables', ['-S', 'DOCKER-USER'])).trim().split('\n').slice(1);
+  const chain6 = async (chain: string): Promise<string[]> => (await netnsRunOk(host.name, 'ip6tables', ['-S', chain])).trim().split('\n').slice(1);
+  const hasDockerUser6 = async (): Promise<boolean> => (await netnsRun(host.name, 'ip6tables', ['-S', 'DOCKER-USER'])).exitCode === 0;
   const crossing6 = () => probe.tcp(C('app2-nginx'), wordpress.ip6, 80);
+  const healedHooks = async (): Promise<number> => (await op.metric('dockfence_drift_healed_total', { kind: 'hook' })) ?? 0;
   const applyExamples = async (): Promise<void> => {
     for (const file of ['lab-isolation.yaml', 'app2-to-app1-web.yaml']) {
       const r = await op.kubectl(['apply', '-f', join(ROOT, 'examples', file)]);
       expect(r.exitCode, r.stderr).toBe(0);
+    }
+  };
+  /** Runs `change` with the operator frozen (no reconcile can interfere), then lets it go. */
+  const whileStopped = async (change: () => Promise<void>): Promise<void> => {
+    op.signal('SIGSTOP');
+    try {
+      await change();
+    } finally {
+      op.signal('SIGCONT');
     }
   };
 
@@ -54,7 +69,7 @@ describe('IPv6 with Docker managing ip6tables: nftables backend', () => {
     // and its ip6tables isolation drops IPv6 across networks, as over IPv4.
     expect(await pollUntil(() => probe.tcp(C('app1-mysql'), wordpress.ip6, CLOSED_PORT))).toBe(true);
     expect(await Promise.all([crossing6(), probe.tcp(C('app2-nginx'), wordpress.ip, 80)])).toEqual([false, false]);
-    expect((await netnsRun(host.name, 'ip6tables', ['-S', 'DOCKER-USER'])).exitCode).not.toBe(0);
+    expect(await hasDockerUser6()).toBe(false);
     dockerOnly = await firewall();
 
     op = await startOperator(host, { backend: 'nftables', extraArgs: ['--cleanup-on-exit'] });
@@ -65,68 +80,70 @@ describe('IPv6 with Docker managing ip6tables: nftables backend', () => {
     await host?.stop();
   });
 
-  it('Docker 20.10 without an ip6tables DOCKER-USER: nothing of ours in ip6tables, no error (and Docker drops the v6 exception)', async () => {
-    expect(await save('ip6tables-save')).toBe(dockerOnly.v6);
+  it('without an ip6tables DOCKER-USER our rule goes first in ip6tables FORWARD, and the IPv6 exception passes Docker', async () => {
+    expect(await pollUntil(crossing6, true, POLL_MS), op.logs()).toBe(true);
+    const forward = await chain6('FORWARD');
+    expect(forward[0]).toBe(`-A FORWARD ${OUR_SPEC.join(' ').replace('dockfence:docker-user', '"dockfence:docker-user"')}`);
+    expect(forward.filter(isOurs)).toHaveLength(1);
+    expect(await hasDockerUser6()).toBe(false);
     expect(await op.metric('dockfence_ruleset_applied')).toBe(1);
     expect((await op.metric('dockfence_reconciles_total', { result: 'error' })) ?? 0).toBe(0);
-    // The limitation this setup leaves: our table marks and accepts it, Docker's isolation drops it.
-    expect(await crossing6()).toBe(false);
   });
 
-  it('once ip6tables has DOCKER-USER (as Docker 23 makes it), our rule goes first there within a reconcile', async () => {
-    op.signal('SIGSTOP');
-    try {
-      for (const args of DOCKER_USER6_SETUP) await netnsRunOk(host.name, 'ip6tables', args);
-      dockerOnly.v6 = await save('ip6tables-save');
-    } finally {
-      op.signal('SIGCONT');
-    }
-    expect(await pollUntil(crossing6, true, POLL_MS), op.logs()).toBe(true);
-    expect(await dockerUser6()).toEqual([`-A ${OUR_RULE.join(' ').replace('dockfence:docker-user', '"dockfence:docker-user"')}`, '-A DOCKER-USER -j RETURN']);
-  });
-
-  it('the IPv6 cross-network exception passes Docker, non-excepted ports and networks stay denied', async () => {
-    const got = await Promise.all([
+  it('non-excepted ports and networks stay denied over IPv6, and IPv4 behaves the same', async () => {
+    const v6 = Promise.all([
       crossing6(),
       probe.tcp(C('app2-nginx'), wordpress.ip6, CLOSED_PORT),
       probe.tcp(C('app2-nginx'), mysql.ip6, 3306),
       probe.tcp(C('app1-wordpress'), nginx.ip6, 80),
       probe.tcp(C('app1-mysql'), wordpress.ip6, CLOSED_PORT),
     ]);
-    expect(got).toEqual([true, false, false, false, true]);
-  });
-
-  it('the same scenario over IPv4 stays as before', async () => {
-    const got = await Promise.all([
+    const v4 = Promise.all([
       probe.tcp(C('app2-nginx'), wordpress.ip, 80),
       probe.tcp(C('app2-nginx'), wordpress.ip, CLOSED_PORT),
       probe.tcp(C('app2-nginx'), mysql.ip, 3306),
       probe.tcp(C('app1-wordpress'), nginx.ip, 80),
       probe.tcp(C('app1-mysql'), wordpress.ip, CLOSED_PORT),
     ]);
-    expect(got).toEqual([true, false, false, false, true]);
+    expect(await v6).toEqual([true, false, false, false, true]);
+    expect(await v4).toEqual([true, false, false, false, true]);
   });
 
-  it('drift: without our ip6tables rule Docker drops the exception; the rule comes back within a reconcile', async () => {
-    const healedBefore = (await op.metric('dockfence_drift_healed_total', { kind: 'hook' })) ?? 0;
-    op.signal('SIGSTOP');
-    try {
-      await netnsRunOk(host.name, 'ip6tables', ['-D', ...OUR_RULE]);
-      expect(await dockerUser6()).toEqual(['-A DOCKER-USER -j RETURN']);
+  it('drift: without our FORWARD rule Docker drops the exception; the rule comes back within a reconcile, counted', async () => {
+    const healedBefore = await healedHooks();
+    await whileStopped(async () => {
+      await netnsRunOk(host.name, 'ip6tables', ['-D', 'FORWARD', ...OUR_SPEC]);
+      expect((await chain6('FORWARD')).filter(isOurs)).toEqual([]);
       // Our nft table still accepts and marks it: only Docker's ip6tables isolation drops it now.
       expect(await crossing6()).toBe(false);
       expect(await probe.tcp(C('app2-nginx'), wordpress.ip, 80)).toBe(true);
-    } finally {
-      op.signal('SIGCONT');
-    }
+    });
     expect(await pollUntil(crossing6, true, POLL_MS), op.logs()).toBe(true);
-    expect((await dockerUser6())[0]).toContain('dockfence:docker-user');
-    expect((await op.metric('dockfence_drift_healed_total', { kind: 'hook' })) ?? 0).toBeGreaterThan(healedBefore);
+    expect(isOurs((await chain6('FORWARD'))[0])).toBe(true);
+    expect(await healedHooks()).toBeGreaterThan(healedBefore);
+  });
 
-    // A foreign rule ahead of ours is drift too: ours goes back on top.
-    await netnsRunOk(host.name, 'ip6tables', ['-I', 'DOCKER-USER', '1', '-s', '2001:db8::9/128', '-j', 'RETURN']);
-    expect(await pollUntil(async () => (await dockerUser6())[0]?.includes('dockfence') ?? false, true, POLL_MS)).toBe(true);
-    await netnsRunOk(host.name, 'ip6tables', ['-D', 'DOCKER-USER', '-s', '2001:db8::9/128', '-j', 'RETURN']);
+  it('a new IPv6 network: Docker puts its jumps back above our rule, which is first again after a reconcile', async () => {
+    let networkId = '';
+    try {
+      await whileStopped(async () => {
+        networkId = (await host.docker.createNetwork(EXTRA_NETWORK)).id;
+        const forward = await chain6('FORWARD');
+        expect(forward[0]).toBe('-A FORWARD -j DOCKER-ISOLATION-STAGE-1');
+        expect(forward.findIndex(isOurs)).toBeGreaterThan(0);
+        expect(await crossing6()).toBe(false);
+      });
+      // The new bridge also changes the desired ruleset, so this reconcile counts as an apply, not drift.
+      expect(await pollUntil(crossing6, true, POLL_MS), op.logs()).toBe(true);
+      const forward = await chain6('FORWARD');
+      expect(isOurs(forward[0])).toBe(true);
+      expect(forward.filter(isOurs)).toHaveLength(1);
+    } finally {
+      // Docker removes its own rules with the network; ours stays first and the exception passes.
+      if (networkId) await host.docker.getNetwork(networkId).remove();
+    }
+    expect(isOurs((await chain6('FORWARD'))[0])).toBe(true);
+    expect(await crossing6()).toBe(true);
   });
 
   it('deleting every resource leaves both families exactly as Docker configured them', async () => {
@@ -138,10 +155,24 @@ describe('IPv6 with Docker managing ip6tables: nftables backend', () => {
     expect((await netnsRun(host.name, 'nft', ['list', 'table', 'inet', 'dockfence'])).exitCode).not.toBe(0);
   });
 
-  it('serve --cleanup-on-exit removes our ip6tables rule with the rest', async () => {
+  it('Docker 23 layout (ip6tables DOCKER-USER made by hand): our rule goes first there, none in FORWARD; a stray FORWARD one is removed', async () => {
+    for (const args of [['-N', 'DOCKER-USER'], ['-A', 'DOCKER-USER', '-j', 'RETURN'], ['-I', 'FORWARD', '1', '-j', 'DOCKER-USER']]) {
+      await netnsRunOk(host.name, 'ip6tables', args);
+    }
+    dockerOnly.v6 = await save('ip6tables-save');
     await applyExamples();
     expect(await pollUntil(crossing6, true, POLL_MS), op.logs()).toBe(true);
-    expect((await dockerUser6())[0]).toContain('dockfence:docker-user');
+    expect(isOurs((await chain6('DOCKER-USER'))[0])).toBe(true);
+    expect((await chain6('FORWARD')).filter(isOurs)).toEqual([]);
+
+    // A rule of ours left in FORWARD (say, from before Docker made DOCKER-USER) goes within a reconcile.
+    await whileStopped(() => netnsRunOk(host.name, 'ip6tables', ['-I', 'FORWARD', '1', ...OUR_SPEC]).then(() => undefined));
+    expect(await pollUntil(async () => (await chain6('FORWARD')).filter(isOurs).length === 0, true, POLL_MS), op.logs()).toBe(true);
+    expect(isOurs((await chain6('DOCKER-USER'))[0])).toBe(true);
+    expect(await crossing6()).toBe(true);
+  });
+
+  it('serve --cleanup-on-exit removes our ip6tables rule with the rest', async () => {
     await op.stop('SIGTERM');
     expect(await firewall(), op.logs()).toEqual(dockerOnly);
     expect(await crossing6()).toBe(false);

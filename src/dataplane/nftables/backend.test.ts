@@ -4,40 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ApplyError, ExecError } from '../../lib/errors.js';
-import type { Exec, ExecResult } from '../../lib/exec.js';
+import type { Exec } from '../../lib/exec.js';
 import type { Ruleset } from '../../ruleset/model.js';
 import { NftablesBackend } from './backend.js';
 import { renderNftables } from './render.js';
 import { counterRuleset } from './testdata/counter-ruleset.js';
+import { fakeHost, fail, OURS } from './testdata/fake-host.js';
 import { fullRuleset } from './testdata/full-ruleset.js';
 
 const recorded = (name: string): string => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
-const OURS = '-A DOCKER-USER -m connmark --mark 0x100000/0x100000 -m comment --comment "dockfence:docker-user" -j ACCEPT';
-const ok = (stdout = ''): ExecResult => ({ stdout, stderr: '', exitCode: 0 });
-const fail = (stderr: string, exitCode = 1): ExecResult => ({ stdout: '', stderr, exitCode });
-
-/** nft answers from `listing`; iptables / ip6tables keep DOCKER-USER rules (undefined = no chain). */
-function fakeHost(init: { listing?: string; dockerUser?: string[]; dockerUser6?: string[] } = {}) {
-  const calls: Array<{ command: string; args: readonly string[]; input?: string }> = [];
-  const state = { listing: init.listing, dockerUser: init.dockerUser, dockerUser6: init.dockerUser6, nftResults: [] as ExecResult[] };
-  const exec: Exec = async (command, args, options) => {
-    calls.push({ command, args, ...(options?.input === undefined ? {} : { input: options.input }) });
-    if (command === 'nft') {
-      const scripted = state.nftResults.shift();
-      if (scripted) return scripted;
-      if (args[0] === '-j') return state.listing === undefined ? fail('Error: No such file or directory\n') : ok(state.listing);
-      return ok();
-    }
-    const rules = command === 'ip6tables' ? state.dockerUser6 : state.dockerUser;
-    if (rules === undefined) return fail("iptables: chain `DOCKER-USER' in table `filter' is incompatible, use 'nft' tool.\n");
-    const [, op, , pos] = args;
-    if (op === '-S') return ok(['-N DOCKER-USER', ...rules].join('\n') + '\n');
-    if (op === '-I') rules.splice(Number(pos) - 1, 0, OURS);
-    if (op === '-D') rules.splice(Number(pos) - 1, 1);
-    return ok();
-  };
-  return { exec, calls, state };
-}
 
 const simple: Ruleset = { ...counterRuleset, dockerIptables: true };
 
@@ -201,82 +176,5 @@ describe('NftablesBackend.readCounters and remove', () => {
 
   it('remove() succeeds when nothing of ours exists and there is no DOCKER-USER', async () => {
     await expect(new NftablesBackend({ exec: fakeHost().exec }).remove()).resolves.toBeUndefined();
-  });
-});
-
-describe('NftablesBackend and ip6tables DOCKER-USER (dockerd --ip6tables)', () => {
-  const RETURN = '-A DOCKER-USER -j RETURN';
-  const v6Calls = (host: ReturnType<typeof fakeHost>) => host.calls.filter((c) => c.command === 'ip6tables').map((c) => c.args.slice(1).join(' '));
-
-  it('without the v6 chain: only reads it, expects nothing there, and apply edits nothing in v6', async () => {
-    const host = fakeHost({ listing: recorded('live-full.json'), dockerUser: [OURS] });
-    const backend = new NftablesBackend({ exec: host.exec });
-    const observed = await backend.observe();
-    expect(observed.hooks).toEqual({ 'docker-user': 0 });
-    expect(observed.dockerUser6Chain).toBeUndefined();
-    expect(backend.plan(fullRuleset, observed).differences).toEqual([]);
-    await backend.apply(fullRuleset);
-    await backend.remove();
-    expect(v6Calls(host)).toEqual(['-S DOCKER-USER', '-S DOCKER-USER', '-S DOCKER-USER']);
-  });
-
-  it('with the v6 chain but not our rule: plans it missing, apply inserts it first, then no difference', async () => {
-    const host = fakeHost({ listing: recorded('live-full.json'), dockerUser: [OURS], dockerUser6: [RETURN] });
-    const backend = new NftablesBackend({ exec: host.exec, ip6tables: 'ip6tables' });
-    const observed = await backend.observe();
-    expect(observed.hooks).toEqual({ 'docker-user': 0 });
-    expect(backend.plan(fullRuleset, observed).differences).toEqual(['hook docker-user6 missing']);
-    await backend.apply(fullRuleset);
-    expect(host.state.dockerUser6).toEqual([OURS, RETURN]);
-    const inserted = host.calls.find((c) => c.command === 'ip6tables' && c.args[1] === '-I');
-    expect(inserted?.args).toEqual(['-w', '-I', 'DOCKER-USER', '1', '-m', 'connmark', '--mark', '0x00100000/0x00100000', '-m', 'comment', '--comment', 'dockfence:docker-user', '-j', 'ACCEPT']);
-    const again = await backend.observe();
-    expect(again.hooks).toEqual({ 'docker-user': 0, 'docker-user6': 0 });
-    expect(backend.plan(fullRuleset, again).differences).toEqual([]);
-  });
-
-  it('a foreign rule shadowing our v6 rule is drift; apply moves ours back on top', async () => {
-    const host = fakeHost({ listing: recorded('live-full.json'), dockerUser: [OURS], dockerUser6: ['-A DOCKER-USER -j ACCEPT', OURS] });
-    const backend = new NftablesBackend({ exec: host.exec });
-    const observed = await backend.observe();
-    expect(observed.hooks).toEqual({ 'docker-user': 0, 'docker-user6': 1 });
-    expect(backend.plan(fullRuleset, observed).differences).toEqual(['hook docker-user6 shadowed by 1 foreign rule(s) ahead of it']);
-    await backend.apply(fullRuleset);
-    expect(host.state.dockerUser6).toEqual([OURS, '-A DOCKER-USER -j ACCEPT']);
-    expect(v6Calls(host).filter((c) => !c.startsWith('-S'))).toEqual(['-I DOCKER-USER 1 -m connmark --mark 0x00100000/0x00100000 -m comment --comment dockfence:docker-user -j ACCEPT', '-D DOCKER-USER 3']);
-    expect(host.state.dockerUser).toEqual([OURS]);
-  });
-
-  it('checks the v6 rule mark like v4, and plans its removal when Docker does not manage iptables', async () => {
-    const host = fakeHost({ listing: recorded('live-full.json'), dockerUser: [OURS], dockerUser6: [OURS, RETURN] });
-    const backend = new NftablesBackend({ exec: host.exec });
-    const observed = await backend.observe();
-    expect(observed.dockerUser6Mark).toBe(0x100000);
-    expect(backend.plan({ ...fullRuleset, acceptMark: 0x200000 }, observed).differences).toEqual([
-      'hook docker-user accepts mark 1048576, not 2097152',
-      'hook docker-user6 accepts mark 1048576, not 2097152',
-    ]);
-    expect(backend.plan({ ...fullRuleset, dockerIptables: false }, observed).differences).toEqual([
-      'hook docker-user present but not desired',
-      'hook docker-user6 present but not desired',
-    ]);
-    await backend.apply({ ...fullRuleset, dockerIptables: false });
-    expect([host.state.dockerUser, host.state.dockerUser6]).toEqual([[], [RETURN]]);
-  });
-
-  it('remove() deletes every rule of ours from the v6 chain too', async () => {
-    const host = fakeHost({ dockerUser: [OURS], dockerUser6: [OURS, RETURN, OURS] });
-    await new NftablesBackend({ exec: host.exec }).remove();
-    expect([host.state.dockerUser, host.state.dockerUser6]).toEqual([[], [RETURN]]);
-  });
-
-  it('an ip6tables edit that fails is an ApplyError naming ip6tables', async () => {
-    const host = fakeHost({ dockerUser: [OURS], dockerUser6: [RETURN] });
-    const exec: Exec = (command, args, options) =>
-      command === 'ip6tables' && args[1] === '-I' ? Promise.resolve(fail('ip6tables: Permission denied\n', 4)) : host.exec(command, args, options);
-    const error = (await new NftablesBackend({ exec, sleep: async () => {} }).apply(simple).catch((e: unknown) => e)) as ApplyError;
-    expect(error).toBeInstanceOf(ApplyError);
-    expect(error.message).toMatch(/ip6tables DOCKER-USER: ip6tables: Permission denied/);
-    expect(error.details).toMatchObject({ command: expect.stringMatching(/^ip6tables -w -I DOCKER-USER 1 /), exitCode: 4 });
   });
 });

@@ -1,7 +1,7 @@
-// The nftables backend (default dataplane): owns table `inet dockfence` outright and one rule in
-// Docker's DOCKER-USER (ip6tables' too, when Docker runs with --ip6tables). Pure render/parse/diff
-// live beside it; this shell only runs `nft`, `iptables` and `ip6tables` through the injected
-// Exec, with bounded retries on transient failures.
+// The nftables backend (default dataplane): owns table `inet dockfence` outright, one rule in
+// Docker's DOCKER-USER and, when Docker runs with --ip6tables, one in ip6tables. Pure
+// render/parse/diff live beside it; this shell only runs `nft`, `iptables` and `ip6tables`
+// through the injected Exec, with bounded retries on transient failures.
 
 import { ApplyError, ExecError } from '../../lib/errors.js';
 import type { Exec, ExecResult } from '../../lib/exec.js';
@@ -16,6 +16,7 @@ import {
   readDockerUser,
   removeDockerUser,
 } from './docker-user.js';
+import { ensureIp6tablesRule, readIp6tables, removeIp6tablesRules, strayCount, type V6Chain } from './docker-user6.js';
 import { type NftObservedRuleset, parseNftablesCounters, parseNftablesJson } from './parse.js';
 import { NFT_FAMILY, NFT_TABLE, renderNftables } from './render.js';
 import { addSourceDropRules, parseSourceDrops, SOURCE_DROP_SETS, type SourceDrop } from './source-drops.js';
@@ -28,7 +29,7 @@ export interface NftablesBackendOptions {
   nft?: string;
   /** iptables binary for DOCKER-USER (default `iptables`). */
   iptables?: string;
-  /** ip6tables binary for IPv6's DOCKER-USER (default `ip6tables`). */
+  /** ip6tables binary for our IPv6 rule (default `ip6tables`). */
   ip6tables?: string;
   /** Extra attempts after a transient failure (default 2). */
   retries?: number;
@@ -38,10 +39,15 @@ export interface NftablesBackendOptions {
 
 /** What observe() reads besides the shared shape: our DOCKER-USER rules' marks, per family. */
 export interface NftablesObserved extends NftObservedRuleset {
-  /** ip6tables has a DOCKER-USER chain (dockerd --ip6tables): our rule is expected there too. */
-  dockerUser6Chain?: boolean;
-  /** The conntrack mark our ip6tables DOCKER-USER rule accepts, when that rule is present. */
+  /**
+   * Where our ip6tables rule belongs when Docker manages ip6tables (dockerd --ip6tables):
+   * DOCKER-USER when ip6tables has it (Docker 23+), else FORWARD (Docker 20.10 makes none).
+   */
+  dockerUser6Chain?: V6Chain;
+  /** The conntrack mark our first rule in that chain accepts, when that rule is present. */
   dockerUser6Mark?: number;
+  /** Rules of ours in ip6tables outside that chain (anywhere, when Docker does not manage ip6tables). */
+  dockerUser6Stray?: number;
 }
 
 const LIST = ['-j', 'list', 'table', NFT_FAMILY, NFT_TABLE];
@@ -109,8 +115,9 @@ export class NftablesBackend implements Backend {
 
   /**
    * Our table (parsed) plus the position of our DOCKER-USER rule in hooks['docker-user'] and, when
-   * ip6tables has that chain, of our IPv6 one in hooks['docker-user6']. An ip6tables without the
-   * chain (or without ip6tables at all) reads as Docker not managing ip6tables.
+   * Docker manages ip6tables, of our IPv6 one in hooks['docker-user6'] (within ip6tables'
+   * DOCKER-USER, or FORWARD where Docker made no DOCKER-USER). An ip6tables without Docker's
+   * chains (or no ip6tables at all) reads as Docker not managing ip6tables.
    */
   async observe(): Promise<NftablesObserved> {
     const text = await this.listTable();
@@ -121,21 +128,23 @@ export class NftablesBackend implements Backend {
       observed.hooks[DOCKER_USER_HOOK] = first.position;
       if (first.mark !== undefined) observed.dockerUserMark = first.mark;
     }
-    const v6 = await readDockerUser(this.runIp6tables);
-    if (v6.exists) {
-      observed.dockerUser6Chain = true;
-      const first6 = v6.ours[0];
+    const v6 = await readIp6tables(this.runIp6tables);
+    if (v6.parent) {
+      observed.dockerUser6Chain = v6.parent;
+      const first6 = v6.ours[v6.parent][0];
       if (first6) observed.hooks[DOCKER_USER6_HOOK] = first6.position;
       if (first6?.mark !== undefined) observed.dockerUser6Mark = first6.mark;
     }
+    const stray = strayCount(v6);
+    if (stray > 0) observed.dockerUser6Stray = stray;
     return observed;
   }
 
   /**
    * The shared diff (set elements compared as nft prints them; DOCKER-USER expected first when
-   * Docker manages iptables, in ip6tables too when that chain was observed) plus what only nft
+   * Docker manages iptables, in ip6tables too when Docker manages that) plus what only nft
    * has: flags on our table, a DOCKER-USER rule of ours with another mark, or present while
-   * Docker does not manage iptables.
+   * Docker does not manage iptables, or an ip6tables rule of ours outside its chain.
    */
   plan(desired: Ruleset, observed: ObservedRuleset): Plan {
     const withSourceDrops = addSourceDropRules(desired);
@@ -160,15 +169,19 @@ export class NftablesBackend implements Backend {
       if (!desired.dockerIptables) differences.push(`hook ${hook} present but not desired`);
       else if (mark !== desired.acceptMark) differences.push(`hook ${hook} accepts mark ${mark ?? 'unknown'}, not ${desired.acceptMark}`);
     }
+    if (nft.dockerUser6Stray) {
+      differences.push(`hook ${DOCKER_USER6_HOOK} has ${nft.dockerUser6Stray} rule(s) of ours outside ${nft.dockerUser6Chain ?? 'any Docker chain'}`);
+    }
     return { differences };
   }
 
   /**
    * One `nft -f -` transaction replacing our table, then DOCKER-USER put right in iptables and,
-   * where ip6tables has it, in ip6tables (our rule first when Docker manages iptables, else none
-   * of ours). Throws ApplyError (exit code, stderr and the rendered input) when nft rejects it —
-   * the old table then stays in force — or when iptables' DOCKER-USER is needed but missing
-   * (checked before anything is applied) or either chain cannot be edited.
+   * where Docker manages ip6tables, our rule put right there (first in the chain observe() names;
+   * none of ours anywhere when Docker does not manage iptables). Throws ApplyError (exit code,
+   * stderr and the rendered input) when nft rejects it — the old table then stays in force — or
+   * when iptables' DOCKER-USER is needed but missing (checked before anything is applied) or a
+   * chain cannot be edited.
    */
   async apply(desired: Ruleset): Promise<void> {
     const input = renderNftables(desired);
@@ -187,14 +200,14 @@ export class NftablesBackend implements Backend {
       });
     }
     if (desired.dockerIptables) {
-      await ensureDockerUserFirst(this.runIptables, desired.acceptMark, { binary: this.iptables });
-      await ensureDockerUserFirst(this.runIp6tables, desired.acceptMark, { binary: this.ip6tables, optional: true });
+      await ensureDockerUserFirst(this.runIptables, desired.acceptMark, this.iptables);
+      await ensureIp6tablesRule(this.runIp6tables, desired.acceptMark, this.ip6tables);
     } else await this.removeDockerUsers();
   }
 
   private async removeDockerUsers(): Promise<void> {
     await removeDockerUser(this.runIptables, this.iptables);
-    await removeDockerUser(this.runIp6tables, this.ip6tables);
+    await removeIp6tablesRules(this.runIp6tables, this.ip6tables);
   }
 
   /** Packets/bytes of every counted rule of `desired`, matched to live rules by hash (0 if absent). */
@@ -243,7 +256,7 @@ export class NftablesBackend implements Backend {
     return drops;
   }
 
-  /** Deletes our table (if any) in one transaction and our DOCKER-USER rules (both families). Throws ApplyError. */
+  /** Deletes our table (if any) in one transaction and our rules in iptables and ip6tables, wherever they are. Throws ApplyError. */
   async remove(): Promise<void> {
     const input = renderNftables({ sets: [], chains: [], acceptMark: 1, dockerIptables: false });
     const args = ['-f', '-'];
