@@ -110,6 +110,16 @@ describe('Reconciler', () => {
     expect(backend.live.present).toBe(false);
   });
 
+  it('removes a hook rule of ours left behind with no table and no resource', async () => {
+    const { store, backend, reconciler } = setup();
+    store.resources.splice(0);
+    backend.live = { present: false, chains: [], sets: [], hooks: { 'docker-user': 0 } };
+    await reconciler.reconcile();
+    expect(backend.removes).toBe(1);
+    await reconciler.reconcile();
+    expect(backend.removes).toBe(1);
+  });
+
   it('a failed apply marks resources ApplyFailed and throws for a retry', async () => {
     const { store, backend, reconciler, metrics } = setup();
     backend.failNextApply = 'nft: syntax error';

@@ -112,7 +112,8 @@ export class Reconciler {
     if (ruleset.chains.length === 0) {
       this.lastApplied = ruleset;
       metrics?.rulesetApplied.set(1);
-      if (!observed.present) return 'noop';
+      // Nothing of ours may stay, a hook rule in a shared chain (DOCKER-USER, FORWARD) included.
+      if (!observed.present && Object.keys(observed.hooks).length === 0) return 'noop';
       await backend.remove();
       log('nothing to enforce: removed dockfence rules');
       return 'applied';
