@@ -33,7 +33,7 @@ describe('the article lab', () => {
   it('question 2: another network is dropped and counted per network pair', () => {
     const out = forward(lab, { iif: APP2, oif: APP1, saddr: '10.10.102.2', daddr: '10.10.101.2', dport: 3306 });
     expect(out.verdict).toBe('drop');
-    expect(out.rule?.counter).toEqual({
+    expect(out.counter).toEqual({
       metric: 'dropped',
       srcNetwork: 'ext-app2',
       dstNetwork: 'int-app1',
@@ -45,14 +45,14 @@ describe('the article lab', () => {
   it('question 2: an ungoverned network cannot reach in either', () => {
     const out = forward(lab, { iif: DOCKER0, oif: APP1, saddr: '172.17.0.2', daddr: '10.10.101.2', dport: 80 });
     expect(out.verdict).toBe('drop');
-    expect(out.rule?.counter).toMatchObject({ srcNetwork: 'bridge', dstNetwork: 'int-app1', reason: 'other_network' });
+    expect(out.counter).toMatchObject({ srcNetwork: 'bridge', dstNetwork: 'int-app1', reason: 'other_network' });
   });
 
   it('question 3: the host is dropped on every address, replies pass', () => {
     const rs = compile(lab).ruleset;
     const ping = evaluate(rs, 'input', { iif: APP1, saddr: '10.10.101.3', daddr: '10.10.101.1', protocol: 'icmp' });
     expect(ping.verdict).toBe('drop');
-    expect(ping.rule?.counter).toMatchObject({ dstNetwork: 'host', reason: 'host' });
+    expect(ping.counter).toMatchObject({ dstNetwork: 'host', reason: 'host' });
     const lanIp = evaluate(rs, 'input', { iif: APP2, saddr: '10.10.102.2', daddr: '10.10.10.100', protocol: 'tcp', dport: 22 });
     expect(lanIp.verdict).toBe('drop');
     const reply = evaluate(rs, 'input', { iif: APP1, saddr: '10.10.101.3', daddr: '10.10.101.1', protocol: 'tcp', ctState: 'established' });
@@ -62,7 +62,7 @@ describe('the article lab', () => {
   it('question 4: protected LAN dropped, the world allowed', () => {
     const lan = forward(lab, { iif: APP1, oif: 'ens3', saddr: '10.10.101.2', daddr: '10.10.10.20', dport: 22 });
     expect(lan.verdict).toBe('drop');
-    expect(lan.rule?.counter).toMatchObject({ dstNetwork: 'protected', reason: 'protected' });
+    expect(lan.counter).toMatchObject({ dstNetwork: 'protected', reason: 'protected' });
     const world = forward(lab, { iif: APP1, oif: 'ens3', saddr: '10.10.101.2', daddr: '192.0.2.10', dport: 443 });
     expect(world.verdict).toBe('none');
   });
@@ -144,7 +144,7 @@ describe('precedence and modes', () => {
     const s = base([policy('a-open', { sameNetwork: 'Allow' }), policy('b-closed', { sameNetwork: 'Deny' })]);
     const out = forward(s, { iif: APP1, oif: APP1, saddr: '10.10.101.3', daddr: '10.10.101.2' });
     expect(out.verdict).toBe('drop');
-    expect(out.rule?.counter).toMatchObject({ reason: 'same_network', policy: 'b-closed' });
+    expect(out.counter).toMatchObject({ reason: 'same_network', policy: 'b-closed' });
     const { results } = compile(s);
     for (const name of ['a-open', 'b-closed']) {
       expect(results.find((r) => r.name === name)?.diagnostics.map((d) => d.reason)).toContain('Conflict');
@@ -158,7 +158,7 @@ describe('precedence and modes', () => {
     ]);
     const out = forward(s, { iif: APP1, oif: APP2, saddr: '10.10.101.3', daddr: '10.10.102.2', dport: 22 });
     expect(out.verdict).toBe('drop');
-    expect(out.rule?.counter).toMatchObject({ srcNetwork: 'int-app1', dstNetwork: 'ext-app2', policy: 'b-closed' });
+    expect(out.counter).toMatchObject({ srcNetwork: 'int-app1', dstNetwork: 'ext-app2', policy: 'b-closed' });
     // ext-app2 drops its own outbound traffic itself, so int-app1's inbound chain needs no rule for it.
     const toApp1 = compile(s).ruleset.chains.find((c) => c.name === `to-${APP1}`);
     expect(toApp1).toBeUndefined();
@@ -180,7 +180,7 @@ describe('precedence and modes', () => {
     const s = base([policy('a-audit', { mode: 'Audit', host: 'Deny' }), policy('b-enforce', { host: 'Deny' })]);
     const out = evaluate(compile(s).ruleset, 'input', { iif: APP1, saddr: '10.10.101.3', daddr: '10.10.101.1', protocol: 'tcp', dport: 80 });
     expect(out.verdict).toBe('drop');
-    expect(out.rule?.counter).toMatchObject({ policy: 'b-enforce', metric: 'dropped' });
+    expect(out.counter).toMatchObject({ policy: 'b-enforce', metric: 'dropped' });
   });
 
   it('host ports open only where every denying policy opens them', () => {
@@ -196,7 +196,7 @@ describe('precedence and modes', () => {
 
   it('external Deny drops the world but not other destinations it already decided', () => {
     const s = base([policy('closed', { external: 'Deny', otherNetworks: 'Allow' })]);
-    expect(forward(s, { iif: APP1, oif: 'ens3', saddr: '10.10.101.3', daddr: '192.0.2.1' }).rule?.counter).toMatchObject({
+    expect(forward(s, { iif: APP1, oif: 'ens3', saddr: '10.10.101.3', daddr: '192.0.2.1' }).counter).toMatchObject({
       reason: 'external',
       dstNetwork: 'external',
     });
@@ -270,7 +270,7 @@ describe('IPv6', () => {
       policies: [{ ...labPolicy, spec: { ...labPolicy.spec, protectedCidrs: ['10.10.10.0/24', 'fd10::/64'] } }],
     };
     s.egressExceptions = [{ ...s.egressExceptions[0]!, spec: { source: { names: ['app1-wordpress'] }, to: [{ cidr: 'fd10::55/128' }] } }];
-    expect(forward(s, { iif: APP1, oif: 'ens3', saddr: 'fd00:101::3', daddr: 'fd10::9' }).rule?.counter).toMatchObject({ reason: 'protected' });
+    expect(forward(s, { iif: APP1, oif: 'ens3', saddr: 'fd00:101::3', daddr: 'fd10::9' }).counter).toMatchObject({ reason: 'protected' });
     expect(forward(s, { iif: APP1, oif: 'ens3', saddr: 'fd00:101::3', daddr: 'fd10::55' }).verdict).toBe('markAccept');
     expect(forward(s, { iif: APP1, oif: 'ens3', saddr: 'fd00:101::3', daddr: '2001:db8::1' }).verdict).toBe('none');
   });

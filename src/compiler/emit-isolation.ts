@@ -6,10 +6,11 @@
 //          oifname vmap { <bridge Y>: jump to-Y }     packets entering Y  (question 2, inbound)
 // input:   iifname vmap { <bridge X>: jump host-X }   packets for the host (question 3)
 //
-// Denied network pairs (question 2) are counted elements of two lookups, tested as
-// `iifname . oifname @network_pairs_out` in from-X (pairs X drops at the source) and
-// `... @network_pairs_in` in to-Y (pairs Y drops on the way in): one rule per network, one lookup
-// per packet, however many networks. Each pair is in at most one of them.
+// Denied network pairs (question 2): one `oifname @bridges drop` in from-X (X drops at the
+// source) or `iifname @bridges drop` in to-Y (Y drops on the way in), each preceded by a count per
+// pair into a dynamic set (`update @network_pairs_out { iifname . oifname }`, `..._in`): a few
+// rules per network and no element per pair until a pair sees traffic, however many networks.
+// Each pair is counted in at most one of the two, against the policy that drops it.
 
 import { hashString } from '../ruleset/hash.js';
 import type { Chain, CounterLabels, LookupElement, LookupSet, Rule, Verdict } from '../ruleset/model.js';
@@ -74,16 +75,21 @@ export function emitFromChain(d: NetworkDecisions, allBridges: DockerNetwork[]):
   if (same) rules.push({ match: { oif: { names: [self.bridge] } }, ...same, origin: origin(d.sameNetwork) });
   const others = allBridges.filter((other) => other.name !== self.name);
   if (d.otherNetworks.action === 'deny' && others.length > 0) {
-    // Every (self, other) pair is an element of PAIRS_OUT_SET (pairDrops below). The iifname is
-    // implied by the chain; stated so iptables expands only this network's pairs.
-    rules.push({ match: { iif: { names: [self.bridge] }, lookup: PAIRS_OUT_SET }, verdict: { kind: 'drop' }, origin: origin(d.otherNetworks) });
+    // Same-network packets are not another network's (unless the rule above decided them).
+    if (!same) rules.push({ match: { oif: { names: [self.bridge] } }, verdict: { kind: 'return' } });
+    // Count per pair (PAIRS_OUT_SET, see pairDrops), then drop. The iifname is implied by the
+    // chain; stated so iptables expands only this network's pairs.
+    const counted = { iif: { names: [self.bridge] }, oif: { set: BRIDGES_SET }, lookup: PAIRS_OUT_SET };
+    rules.push({ match: counted, verdict: { kind: 'continue' } });
+    rules.push({ match: { oif: { set: BRIDGES_SET } }, verdict: { kind: 'drop' }, origin: origin(d.otherNetworks) });
   }
   for (const other of d.otherNetworks.action === 'audit' ? others : []) {
     const audit = enforce(d.otherNetworks, { src: self.name, dst: other.name, reason: 'other_network' })!;
     rules.push({ match: { oif: { names: [other.bridge] } }, ...audit, origin: origin(d.otherNetworks) });
   }
-  // Everything below leaves the Docker bridges: the physical networks and the world.
-  rules.push({ match: { oif: { set: BRIDGES_SET } }, verdict: { kind: 'return' } });
+  // Everything below leaves the Docker bridges: the physical networks and the world. (After a
+  // deny of other networks every bridge is decided already.)
+  if (d.otherNetworks.action !== 'deny' || others.length === 0) rules.push({ match: { oif: { set: BRIDGES_SET } }, verdict: { kind: 'return' } });
   for (const group of d.protectedCidrs) {
     for (const family of ['ipv4', 'ipv6'] as const) {
       if (group[family].length === 0) continue;
@@ -106,9 +112,14 @@ export function emitToChain(d: NetworkDecisions, allBridges: DockerNetwork[], dr
   const senders = inboundSenders(d, allBridges, droppedAtSource);
   if (d.otherNetworks.action === 'allow' || senders.length === 0) return undefined;
   if (d.otherNetworks.action === 'deny') {
-    // Every (sender, self) pair is an element of PAIRS_IN_SET (pairDrops below).
-    const rule: Rule = { match: { oif: { names: [self.bridge] }, lookup: PAIRS_IN_SET }, verdict: { kind: 'drop' }, origin: origin(d.otherNetworks) };
-    return { name: toChain(self.bridge), rules: [rule] };
+    // Every bridge but self: the senders (counted per pair in PAIRS_IN_SET, see pairDrops), and
+    // networks that drop at the source, whose packets never get here.
+    const rules: Rule[] = [
+      { match: { iif: { names: [self.bridge] } }, verdict: { kind: 'return' } },
+      { match: { iif: { set: BRIDGES_SET }, oif: { names: [self.bridge] }, lookup: PAIRS_IN_SET }, verdict: { kind: 'continue' } },
+      { match: { iif: { set: BRIDGES_SET } }, verdict: { kind: 'drop' }, origin: origin(d.otherNetworks) },
+    ];
+    return { name: toChain(self.bridge), rules };
   }
   const rules = senders.map((other): Rule => {
     const audit = enforce(d.otherNetworks, { src: other.name, dst: self.name, reason: 'other_network' })!;
@@ -145,8 +156,8 @@ export function pairDrops(networks: NetworkDecisions[], allBridges: DockerNetwor
   const key = (e: LookupElement): string => `${e.iif} ${e.oif}`;
   const sorted = (list: LookupElement[]) => list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   return [
-    { name: PAIRS_OUT_SET, key: ['iif', 'oif'], elements: sorted(out) },
-    { name: PAIRS_IN_SET, key: ['iif', 'oif'], elements: sorted(into) },
+    { name: PAIRS_OUT_SET, key: ['iif', 'oif'], elements: sorted(out), dynamic: true },
+    { name: PAIRS_IN_SET, key: ['iif', 'oif'], elements: sorted(into), dynamic: true },
   ].filter((set) => set.elements.length > 0) as LookupSet[];
 }
 

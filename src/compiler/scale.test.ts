@@ -30,8 +30,8 @@ function snapshot(n: number, audited = 0): Snapshot {
   return { policies, exposeRules: [], egressExceptions: [], inventory: { dockerIptables: true, networks, containers: [] } };
 }
 
-describe('network pairs scale with a lookup, not with rules', () => {
-  it('rules grow linearly with networks while the lookup holds every denied pair', () => {
+describe('network pairs cost a few rules per network, not one per pair', () => {
+  it('rules grow linearly with networks while the pair counts cover every denied pair', () => {
     const rules = (n: number) => compile(snapshot(n)).ruleset.chains.reduce((sum, c) => sum + c.rules.length, 0);
     const pairs = (n: number) => compile(snapshot(n)).ruleset.lookups?.find((l) => l.name === PAIRS_OUT_SET)?.elements.length;
     expect(pairs(20)).toBe(20 * 19);
@@ -41,7 +41,7 @@ describe('network pairs scale with a lookup, not with rules', () => {
     // Linear: each added network adds the same few rules (quadratic growth would double the step).
     const step = (rules(40) - rules(20)) / 20;
     expect((rules(80) - rules(40)) / 40).toBe(step);
-    expect(step).toBeLessThanOrEqual(5);
+    expect(step).toBeLessThanOrEqual(8);
   });
 
   it('every denied pair decides with its own counter, naming the source and destination', () => {

@@ -69,7 +69,7 @@ export function checkPacket(inventory: DockerInventory, ruleset: Ruleset, fromNa
   const outcome = evaluate(ruleset, path, packet);
   const origin = outcome.rule?.origin?.split('/');
   const audited = outcome.counted.flatMap((r) => (r.counter?.metric === 'audit' ? [r.counter.policy] : []));
-  const counter = outcome.rule?.counter;
+  const counter = outcome.counter;
   const reason =
     outcome.verdict === 'drop' && counter && counter.metric !== 'exception'
       ? counter.reason

@@ -4,7 +4,7 @@
 
 import { covers, parsePrefix } from '../lib/cidr.js';
 import { elementMatch, expandLookups } from './lookups.js';
-import type { AddrMatch, Chain, Hook, IfMatch, LookupSet, Match, Rule, Ruleset } from './model.js';
+import type { AddrMatch, Chain, CounterLabels, Hook, IfMatch, LookupSet, Match, Rule, Ruleset } from './model.js';
 
 export interface Packet {
   iif: string;
@@ -25,6 +25,11 @@ export interface Outcome {
   chain?: string;
   /** Counted rules the packet passed through, in order (Audit shows up here). */
   counted: Rule[];
+  /**
+   * What the decision is counted as: the deciding rule's counter or, for a drop counted by a
+   * dynamic lookup just ahead of it (per network pair), that count's.
+   */
+  counter?: CounterLabels;
 }
 
 function ifMatches(m: IfMatch, name: string | undefined, sets: Map<string, string[]>): boolean {
@@ -46,12 +51,13 @@ function addrMatches(m: AddrMatch, addr: string, sets: Map<string, string[]>): b
 
 /**
  * True when every field of the match holds for the packet; a lookup holds when some element of
- * the named LookupSet (in `lookups`) does.
+ * the named LookupSet (in `lookups`) does, a lookup of a dynamic set always (it only counts).
  */
 export function matches(match: Match, p: Packet, sets: Map<string, string[]>, lookups: ReadonlyMap<string, LookupSet> = new Map()): boolean {
   if (match.lookup !== undefined) {
     const set = lookups.get(match.lookup);
-    if (!set || !set.elements.some((e) => matches(elementMatch(set, e), p, sets))) return false;
+    if (!set) return false;
+    if (!set.dynamic && !set.elements.some((e) => matches(elementMatch(set, e), p, sets))) return false;
   }
   const family = p.saddr.includes(':') ? 'ipv6' : 'ipv4';
   if (match.family && match.family !== family) return false;
@@ -109,5 +115,8 @@ export function evaluate(desired: Ruleset, hook: Hook, packet: Packet): Outcome 
   const counted: Rule[] = [];
   if (!base) return { verdict: 'none', counted };
   const step = runChain(base, ruleset, packet, sets, counted, 0);
-  return step.done ? { ...step.outcome, counted } : { verdict: 'none', counted };
+  if (!step.done) return { verdict: 'none', counted };
+  const last = counted.at(-1)?.counter;
+  const counter = step.outcome.rule?.counter ?? (step.outcome.verdict === 'drop' && last?.metric === 'dropped' ? last : undefined);
+  return { ...step.outcome, counted, ...(counter ? { counter } : {}) };
 }

@@ -47,9 +47,11 @@ function compatible(rule: Rule, element: LookupElement): boolean {
 
 /**
  * The rules a lookup rule stands for: one per element, in element order, each counted. Elements
- * that the rule's own interface names exclude are left out (they could never match there).
+ * that the rule's own interface names exclude are left out (they could never match there). A
+ * dynamic lookup's rule only counts (verdict continue), so its expansion counts the same packets.
  */
 export function expandLookupRule(rule: Rule, set: LookupSet): Rule[] {
+  if (set.dynamic && rule.verdict.kind !== 'continue') throw bug(`dynamic lookup ${set.name} in a rule with verdict ${rule.verdict.kind}`);
   const { lookup: _lookup, ...rest } = rule.match;
   return set.elements.filter((element) => compatible(rule, element)).map((element) => {
     const expanded: Rule = { match: { ...rest, ...elementMatch(set, element) }, verdict: rule.verdict, counter: element.counter };

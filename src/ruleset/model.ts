@@ -85,8 +85,13 @@ export interface LookupSet {
   /** Required when the key has saddr or daddr. */
   family?: AddressFamily;
   elements: LookupElement[];
-  /** nftables only (Ruleset.dropsBySource): a copy tested without counting. Added by the backend. */
-  uncounted?: boolean;
+  /**
+   * Counts instead of matching: a rule's lookup of a dynamic set always holds (when the rest of
+   * its match does) and counts the packet on the element of the packet's key. Only in rules with
+   * verdict `continue`. nftables adds elements as packets arrive (`update @set { key }`), so the
+   * kernel holds only keys that saw traffic; `elements` gives the labels of every expected key.
+   */
+  dynamic?: boolean;
 }
 
 /** Metric identity of a counted rule; the metrics layer turns these into Prometheus labels. */

@@ -67,11 +67,13 @@ export function labRuleset(dockerIptables: boolean): Ruleset {
     ...EXCEPTION_SETS.map((set): Rule => ({ match: { lookup: set.name }, verdict: { kind: 'markAccept' } })),
     { match: { daddr: { family: 'ipv4', set: 'protected4' } }, verdict: { kind: 'drop' }, counter: drop('net-a', 'protected', 'protected') },
     { match: { daddr: { family: 'ipv6', set: 'protected6' } }, verdict: { kind: 'drop' }, counter: drop('net-a', 'protected', 'protected') },
-    { match: { iif: { names: ['br-a'] }, lookup: 'network_pairs' }, verdict: { kind: 'drop' }, origin: 'IsolationPolicy/lockdown' },
+    { match: { iif: { names: ['br-a'] }, oif: { set: 'bridges' }, lookup: 'network_pairs' }, verdict: { kind: 'continue' } },
+    { match: { oif: { set: 'bridges' } }, verdict: { kind: 'drop' }, origin: 'IsolationPolicy/lockdown' },
   ];
   const fromB: Rule[] = [
     { match: { oif: { names: ['br-b'] } }, verdict: { kind: 'return' } },
-    { match: { lookup: 'network_pairs' }, verdict: { kind: 'drop' } }, // no iif: iptables expands both pairs
+    { match: { oif: { set: 'bridges' }, lookup: 'network_pairs' }, verdict: { kind: 'continue' } }, // no iif: iptables expands both pairs
+    { match: { oif: { set: 'bridges' } }, verdict: { kind: 'drop' } },
     { match: {}, verdict: { kind: 'continue' }, counter: { metric: 'audit', srcNetwork: 'net-b', dstNetwork: 'external', reason: 'external', policy: 'audit' } },
   ];
   return {
@@ -81,6 +83,7 @@ export function labRuleset(dockerIptables: boolean): Ruleset {
       {
         name: 'network_pairs',
         key: ['iif', 'oif'],
+        dynamic: true,
         elements: [
           { iif: 'br-a', oif: 'br-b', counter: drop('net-a', 'net-b', 'other_network') },
           { iif: 'br-b', oif: 'br-a', counter: B_TO_A, origin: 'IsolationPolicy/lockdown' },

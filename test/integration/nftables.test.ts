@@ -85,7 +85,7 @@ if (!isRoot()) {
         expect(await mustRun(exec, 'nft', ['list', 'table', 'inet', 'dockfence'])).toBe(before);
       }));
 
-    it('applies the compiler\'s lookups, overlapping exceptions included; an element deleted by hand is healed', () =>
+    it('applies the compiler\'s lookups, overlapping exceptions included; an exception deleted by hand is healed', () =>
       withNetns(async (exec) => {
         const backend = make(exec);
         // Overlaps app2-to-app1-web (10.10.102.2 -> 10.10.101.3:80): nft would refuse it in the same set.
@@ -96,8 +96,11 @@ if (!isRoot()) {
         expect(desired.chains.find((c) => c.name === 'exceptions')?.rules.some((r) => r.origin === 'ExposeRule/wide')).toBe(true);
         await backend.apply(desired);
         expect(backend.plan(desired, await backend.observe()).differences).toEqual([]);
-        await mustRun(exec, 'nft', ['delete', 'element', 'inet', 'dockfence', 'network_pairs_out', '{ "br-333333333333" . "br-111111111111" }']);
-        expect(backend.plan(desired, await backend.observe()).differences).toEqual(['set network_pairs_out elements differ']);
+        // Per-pair counts fill with traffic: an element there is no drift; one gone from an exception set is.
+        await mustRun(exec, 'nft', ['add', 'element', 'inet', 'dockfence', 'network_pairs_out', '{ "br-333333333333" . "br-111111111111" }']);
+        expect(backend.plan(desired, await backend.observe()).differences).toEqual([]);
+        await mustRun(exec, 'nft', ['delete', 'element', 'inet', 'dockfence', 'exceptions_ports4', '{ 10.10.102.2 . 10.10.101.3 . tcp . 80 }']);
+        expect(backend.plan(desired, await backend.observe()).differences).toEqual(['set exceptions_ports4 elements differ']);
         await backend.apply(desired);
         expect(backend.plan(desired, await backend.observe()).differences).toEqual([]);
         const pairs = desired.lookups?.filter((l) => l.name.startsWith('network_pairs')).flatMap((l) => l.elements).length ?? 0;

@@ -148,16 +148,20 @@ export class NftablesBackend implements Backend {
    */
   plan(desired: Ruleset, observed: ObservedRuleset): Plan {
     const withSourceDrops = addSourceDropRules(desired);
+    const lookups = desired.lookups ?? [];
     const sets = [
       ...desired.sets.map((s) => ({ ...s, elements: s.elements.map((e) => normalizeElement(s.type, e)) })),
-      ...(withSourceDrops.lookups ?? []).map((l) => ({ name: l.name, type: 'ifname' as const, elements: l.elements.map((e) => printedLookupElement(l, e)) })),
+      ...lookups.filter((l) => !l.dynamic).map((l) => ({ name: l.name, type: 'ifname' as const, elements: l.elements.map((e) => printedLookupElement(l, e)) })),
     ];
     const nft = observed as NftablesObserved;
     const dockerUsers = [{ hook: DOCKER_USER_HOOK, mark: nft.dockerUserMark }];
     if (nft.dockerUser6Chain) dockerUsers.push({ hook: DOCKER_USER6_HOOK, mark: nft.dockerUser6Mark });
     const expected = desired.dockerIptables ? dockerUsers.map((d) => d.hook) : [];
-    // The per-source sets fill with every drop: compare their presence, never their elements.
-    const dynamic: string[] = desired.dropsBySource ? Object.values(SOURCE_DROP_SETS) : [];
+    // Dynamic sets (per-source drops, per-pair counts) fill with traffic: compare their presence, never their elements.
+    const dynamic: string[] = [
+      ...(desired.dropsBySource ? Object.values(SOURCE_DROP_SETS) : []),
+      ...lookups.filter((l) => l.dynamic).map((l) => l.name),
+    ];
     const liveSets = observed.sets.filter((s) => !dynamic.includes(s.name));
     const { differences } = diffRulesets({ ...withSourceDrops, sets }, { ...observed, sets: liveSets }, expected);
     if (observed.present) {

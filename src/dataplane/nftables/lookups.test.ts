@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CounterLabels, LookupSet } from '../../ruleset/model.js';
-import { lookupDeclaration, lookupKeyExpression, printedLookupElement, renderLookupElement } from './lookups.js';
+import { dynamicUpdate, lookupDeclaration, lookupKeyExpression, printedLookupElement, renderLookupElement } from './lookups.js';
+import { renderNftables } from './render.js';
+import { ACCEPT_MARK } from '../../ruleset/model.js';
 
 const counter: CounterLabels = { metric: 'exception', kind: 'ExposeRule', name: 'x' };
 
@@ -24,15 +26,37 @@ describe('nft lookups', () => {
       '\t\telements = { "br-a" . "br-b" }',
       '\t}',
     ]);
-    expect(lookupDeclaration(ports6, false).join('\n')).toBe(
+    expect(lookupDeclaration(ports6).join('\n')).toBe(
       [
         '\tset exceptions_ports6 {',
         '\t\ttype ipv6_addr . ipv6_addr . inet_proto . inet_service;',
         '\t\tflags interval;',
+        '\t\tcounter;',
         '\t\telements = { ::/0 . FD00:0:0::5/128 . tcp . 80, fd00:1::/64 . fd00::6 . udp . 5000-5010 }',
         '\t}',
       ].join('\n'),
     );
+  });
+
+  it('declares a dynamic set empty and sized, filled by an update statement in a count-only rule', () => {
+    const dynamic: LookupSet = { ...pairs, name: 'network_pairs_out', dynamic: true };
+    expect(lookupDeclaration(dynamic)).toEqual([
+      '\tset network_pairs_out {',
+      '\t\ttype ifname . ifname;',
+      '\t\tflags dynamic; size 65536;',
+      '\t\tcounter;',
+      '\t}',
+    ]);
+    expect(dynamicUpdate(dynamic)).toBe('update @network_pairs_out { iifname . oifname }');
+    const ruleset = (kind: 'continue' | 'drop') => ({
+      sets: [],
+      lookups: [dynamic],
+      chains: [{ name: 'c', rules: [{ match: { iif: { names: ['br-a'] }, lookup: 'network_pairs_out' }, verdict: { kind } }] }],
+      acceptMark: ACCEPT_MARK,
+      dockerIptables: false,
+    });
+    expect(renderNftables(ruleset('continue'))).toContain('\t\tiifname "br-a" update @network_pairs_out { iifname . oifname } continue comment');
+    expect(() => renderNftables(ruleset('drop'))).toThrow(/dynamic lookup network_pairs_out in a rule with verdict drop/);
   });
 
   it('renders the key a rule looks up', () => {

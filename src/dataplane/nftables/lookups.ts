@@ -1,10 +1,12 @@
 // LookupSets in nft: a named set keyed by a concatenation, `counter` on every element, tested by
-// one rule (`iifname . oifname @network_pairs drop`). Pure: the declaration, the key expression,
-// and each element as nft prints it back, so desired and live elements (and their counters) match.
+// one rule (`ip saddr . ip daddr . meta l4proto . th dport @exceptions_ports4`), or for a dynamic
+// set filled by it (`update @network_pairs_out { iifname . oifname }`). Pure: the declaration, the
+// key expression, and each element as nft prints it back, so desired and live elements (and
+// their counters) match.
 //
-//   set network_pairs {
-//     type ifname . ifname; counter;
-//     elements = { "br-a" . "br-b", "br-a" . "br-c" }
+//   set exceptions_any4 {
+//     type ipv4_addr . ipv4_addr; flags interval; counter;
+//     elements = { 10.0.1.0/24 . 10.0.2.5, 0.0.0.0/0 . 10.0.3.7 }
 //   }
 
 import { bug } from '../../lib/errors.js';
@@ -95,14 +97,34 @@ export function printedLookupElement(set: LookupSet, element: LookupElement): st
   return set.key.map((f) => fieldValue(set, f, element, true)).join(' . ');
 }
 
-/** The set declaration lines inside our table. `counted: false` leaves out the element counters. */
-export function lookupDeclaration(set: LookupSet, counted = true): string[] {
+/** Room in a dynamic set: every expected key, and at least 65536 (a full set only stops counting). */
+export function dynamicSize(set: LookupSet): number {
+  return Math.max(65536, set.elements.length);
+}
+
+/**
+ * The set declaration lines inside our table. A dynamic set is declared empty (`flags dynamic`,
+ * sized by dynamicSize): packets add its elements.
+ */
+export function lookupDeclaration(set: LookupSet): string[] {
   assertNftName('set', set.name);
   if (set.key.length === 0) throw bug(`lookup ${set.name} has an empty key`);
   const lines = [`\tset ${set.name} {`, `\t\ttype ${set.key.map((f) => fieldType(set, f)).join(' . ')};`];
-  if (isInterval(set)) lines.push('\t\tflags interval;');
-  if (counted) lines.push('\t\tcounter;');
-  if (set.elements.length > 0) lines.push(`\t\telements = { ${set.elements.map((e) => renderLookupElement(set, e)).join(', ')} }`);
+  if (set.dynamic) {
+    if (isInterval(set)) throw bug(`dynamic lookup ${set.name} cannot key on addresses or ports`);
+    lines.push(`\t\tflags dynamic; size ${dynamicSize(set)};`);
+  } else if (isInterval(set)) {
+    lines.push('\t\tflags interval;');
+  }
+  lines.push('\t\tcounter;');
+  if (!set.dynamic && set.elements.length > 0) {
+    lines.push(`\t\telements = { ${set.elements.map((e) => renderLookupElement(set, e)).join(', ')} }`);
+  }
   lines.push('\t}');
   return lines;
+}
+
+/** The statement a lookup of a dynamic set renders as, e.g. `update @network_pairs_out { iifname . oifname }`. */
+export function dynamicUpdate(set: LookupSet): string {
+  return `update @${set.name} { ${lookupKeyExpression(set)} }`;
 }

@@ -5,7 +5,7 @@
 import { bug } from '../../lib/errors.js';
 import type { AddrMatch, Chain, Hook, IfMatch, LookupSet, Match, NamedSet, Rule, Ruleset, Verdict } from '../../ruleset/model.js';
 import { hashChainRules } from '../diff.js';
-import { lookupDeclaration, lookupKeyExpression } from './lookups.js';
+import { dynamicUpdate, lookupDeclaration, lookupKeyExpression } from './lookups.js';
 import { assertNftName } from './names.js';
 import { addSourceDropRules, renderSourceDropSets, renderSourceDropUpdate } from './source-drops.js';
 import { formatAddress, formatMark, formatPort, quoteIfname } from './values.js';
@@ -83,7 +83,8 @@ function renderProtocol(m: Match): string | undefined {
 
 /**
  * The match part of a rule, e.g. `meta nfproto ipv4 iifname @bridges tcp dport { 80, 443 }`.
- * A lookup renders as its key and set, e.g. `iifname . oifname @network_pairs`.
+ * A lookup renders as its key and set, e.g. `ip saddr . ip daddr @exceptions_any4`; a lookup of a
+ * dynamic set is no condition (renderRule adds its update).
  */
 export function renderMatch(m: Match, lookups: ReadonlyMap<string, LookupSet> = new Map()): string[] {
   const parts: Array<string | undefined> = [];
@@ -100,7 +101,8 @@ export function renderMatch(m: Match, lookups: ReadonlyMap<string, LookupSet> = 
   if (m.lookup !== undefined) {
     const set = lookups.get(m.lookup);
     if (!set) throw bug(`rule looks up missing set ${m.lookup}`);
-    parts.push(`${lookupKeyExpression(set)} @${set.name}`);
+    // A dynamic set is not a condition: renderRule adds its update statement.
+    if (!set.dynamic) parts.push(`${lookupKeyExpression(set)} @${set.name}`);
   }
   return parts.filter((p): p is string => p !== undefined);
 }
@@ -142,6 +144,11 @@ export function renderVerdict(v: Verdict, acceptMark: number): string {
 /** One rule line: matches, `counter` when counted, the per-source `update` if asked, verdict, tag comment. */
 export function renderRule(rule: Rule, hash: string, acceptMark: number, lookups?: ReadonlyMap<string, LookupSet>): string {
   const parts = renderMatch(rule.match, lookups);
+  const dynamic = rule.match.lookup === undefined ? undefined : lookups?.get(rule.match.lookup);
+  if (dynamic?.dynamic) {
+    if (rule.verdict.kind !== 'continue') throw bug(`dynamic lookup ${dynamic.name} in a rule with verdict ${rule.verdict.kind}`);
+    parts.push(dynamicUpdate(dynamic));
+  }
   if (rule.counter) parts.push('counter');
   if (rule.sourceDrops) parts.push(renderSourceDropUpdate(rule.sourceDrops));
   parts.push(renderVerdict(rule.verdict, acceptMark));
@@ -184,7 +191,7 @@ export function renderNftables(desired: Ruleset): string {
   const lookups = new Map((ruleset.lookups ?? []).map((l) => [l.name, l]));
   const body = [
     ...ruleset.sets.flatMap((s) => renderSet(s)),
-    ...[...lookups.values()].flatMap((l) => lookupDeclaration(l, !l.uncounted)),
+    ...[...lookups.values()].flatMap((l) => lookupDeclaration(l)),
     ...(ruleset.dropsBySource ? renderSourceDropSets() : []),
     ...ruleset.chains.flatMap((c) => renderChain(c, ruleset.acceptMark, lookups)),
   ];

@@ -7,6 +7,7 @@ import { NftablesBackend } from './backend.js';
 import { parseNftablesJson } from './parse.js';
 import { addSourceDropRules, parseSourceDrops } from './source-drops.js';
 import { sourceDropsRuleset } from './testdata/source-drops-ruleset.js';
+import type { LookupSet, Rule, Ruleset } from '../../ruleset/model.js';
 
 const recorded = (name: string): string => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
 
@@ -15,6 +16,24 @@ describe('addSourceDropRules', () => {
     const rules = addSourceDropRules(sourceDropsRuleset).chains[0]?.rules ?? [];
     expect(rules.map((r) => r.sourceDrops ?? r.verdict.kind)).toEqual(['ipv4', 'ipv6', 'drop', 'ipv6', 'drop', 'drop']);
     expect(rules[0]?.match).toEqual({ ...sourceDropsRuleset.chains[0]?.rules[0]?.match, family: 'ipv4' });
+  });
+
+  it('puts the update rules ahead of a per-pair count (dynamic lookup), without the lookup', () => {
+    const pairs: LookupSet = {
+      name: 'pairs',
+      key: ['iif', 'oif'],
+      dynamic: true,
+      elements: [{ iif: 'br-a', oif: 'br-b', counter: { metric: 'dropped', srcNetwork: 'a', dstNetwork: 'b', reason: 'other_network', policy: 'p' } }],
+    };
+    const count: Rule = { match: { iif: { names: ['br-a'] }, oif: { set: 'bridges' }, lookup: 'pairs' }, verdict: { kind: 'continue' } };
+    const drop: Rule = { match: { oif: { set: 'bridges' } }, verdict: { kind: 'drop' } };
+    const ruleset: Ruleset = { ...sourceDropsRuleset, lookups: [pairs], chains: [{ name: 'from-a', rules: [count, drop] }] };
+    const rules = addSourceDropRules(ruleset).chains[0]?.rules ?? [];
+    expect(rules.map((r) => r.sourceDrops ?? r.verdict.kind)).toEqual(['ipv4', 'ipv6', 'continue', 'drop']);
+    expect(rules[0]?.match).toEqual({ iif: { names: ['br-a'] }, oif: { set: 'bridges' }, family: 'ipv4' });
+    // The same on a static lookup is not a count of drops: nothing added.
+    const staticSet = addSourceDropRules({ ...ruleset, lookups: [{ ...pairs, dynamic: false }] });
+    expect(staticSet.chains[0]?.rules).toEqual([count, drop]);
   });
 
   it('is idempotent and leaves a ruleset without the flag as it is', () => {

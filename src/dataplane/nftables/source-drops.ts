@@ -27,39 +27,37 @@ function familyOf(rule: Rule): AddressFamily | undefined {
   return rule.match.family ?? rule.match.saddr?.family ?? rule.match.daddr?.family;
 }
 
+/**
+ * A rule whose packets are counted as dropped: a drop with a `dropped` counter, or a dynamic
+ * lookup counting `dropped` elements (the drop rule that follows it has no counter).
+ */
 function isCountedDrop(rule: Rule, lookups: ReadonlyMap<string, LookupSet>): boolean {
-  if (rule.verdict.kind !== 'drop' || rule.sourceDrops !== undefined) return false;
-  if (rule.match.lookup !== undefined) return lookups.get(rule.match.lookup)?.elements[0]?.counter.metric === 'dropped';
-  return rule.counter?.metric === 'dropped';
-}
-
-/** The uncounted copy of a lookup that update rules test (a lookup hit counts on its element). */
-export function uncountedName(lookup: string): string {
-  return `${lookup}_nc`;
+  if (rule.sourceDrops !== undefined) return false;
+  if (rule.match.lookup !== undefined) {
+    const set = lookups.get(rule.match.lookup);
+    return rule.verdict.kind === 'continue' && set?.dynamic === true && set.elements[0]?.counter.metric === 'dropped';
+  }
+  return rule.verdict.kind === 'drop' && rule.counter?.metric === 'dropped';
 }
 
 /**
- * The ruleset nft should hold when `ruleset.dropsBySource` is set: every counted drop rule is
- * preceded by an update rule per family (both families for a rule without one) with the same
- * match and no verdict. A separate rule, because an `update` on a full set ends its rule's
- * evaluation: inside the drop rule, a full set would let packets through (verified, nft 1.0.6).
- * A lookup drop's update rules test an uncounted copy of the lookup (`<name>_nc`), so each drop
- * still counts once, on its element. Returns `ruleset` itself when the flag is off; idempotent.
- * Drop rules keep their hashes.
+ * The ruleset nft should hold when `ruleset.dropsBySource` is set: every counted drop rule (or
+ * dynamic lookup counting drops) is preceded by an update rule per family (both families for a
+ * rule without one) with the same match, lookup left out, and no verdict. A separate rule,
+ * because an `update` on a full set ends its rule's evaluation: inside the drop rule, a full set
+ * would let packets through (verified, nft 1.0.6). Returns `ruleset` itself when the flag is off;
+ * idempotent. Drop rules keep their hashes.
  */
 export function addSourceDropRules(ruleset: Ruleset): Ruleset {
   if (!ruleset.dropsBySource) return ruleset;
   if (ruleset.chains.some((chain) => chain.rules.some((r) => r.sourceDrops !== undefined))) return ruleset;
   const lookups = new Map((ruleset.lookups ?? []).map((l) => [l.name, l]));
-  const tested = new Set<string>();
   const chains: Chain[] = ruleset.chains.map((chain) => {
     const rules = chain.rules.flatMap((rule): Rule[] => {
       if (!isCountedDrop(rule, lookups)) return [rule];
       const family = familyOf(rule);
       const families: AddressFamily[] = family ? [family] : ['ipv4', 'ipv6'];
-      const lookup = rule.match.lookup;
-      if (lookup !== undefined) tested.add(lookup);
-      const match = lookup === undefined ? rule.match : { ...rule.match, lookup: uncountedName(lookup) };
+      const { lookup: _lookup, ...match } = rule.match;
       const updates = families.map(
         (f): Rule => ({ match: { ...match, family: f }, verdict: { kind: 'continue' }, sourceDrops: f, ...(rule.origin ? { origin: rule.origin } : {}) }),
       );
@@ -67,8 +65,7 @@ export function addSourceDropRules(ruleset: Ruleset): Ruleset {
     });
     return { ...chain, rules };
   });
-  const copies = [...tested].sort().map((name): LookupSet => ({ ...lookups.get(name)!, name: uncountedName(name), uncounted: true }));
-  return { ...ruleset, chains, ...(copies.length > 0 ? { lookups: [...lookups.values(), ...copies] } : {}) };
+  return { ...ruleset, chains };
 }
 
 /** The statement recording a packet, e.g. `update @drops_by_source4 { ip saddr . meta iifname }`. */

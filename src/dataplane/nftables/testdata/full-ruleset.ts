@@ -35,6 +35,12 @@ export const fullRuleset: Ruleset = {
       elements: [{ saddr: 'fd00:18::5', daddr: 'fd10::/64', protocol: 'icmpv6', counter: { metric: 'exception', kind: 'EgressException', name: 'ping6' } }],
     },
     { name: 'exceptions_any4', key: ['saddr', 'daddr'], family: 'ipv4', elements: [] },
+    {
+      name: 'pair_counts',
+      key: ['iif', 'oif'],
+      dynamic: true,
+      elements: [{ iif: 'docker0', oif: 'br-0a1b2c3d4e5f', counter: dropped('bridge', 'int-app1', 'other_network') }],
+    },
   ],
   sets: [
     { name: 'bridges', type: 'ifname', elements: ['br-0a1b2c3d4e5f', 'docker0'] },
@@ -89,6 +95,7 @@ export const fullRuleset: Ruleset = {
       name: 'to-bridge',
       rules: [
         { match: { oif: { names: ['docker0'] }, lookup: 'network_pairs' }, verdict: { kind: 'drop' } },
+        { match: { iif: { set: 'bridges' }, lookup: 'pair_counts' }, verdict: { kind: 'continue' } },
         { match: { iif: { set: 'bridges', negate: true } }, verdict: { kind: 'jump', chain: 'from-bridge' } },
       ],
     },
