@@ -47,6 +47,14 @@ describe('expandLookups', () => {
     ]);
   });
 
+  it('keeps element order when a rule names several interfaces', () => {
+    const rs = ruleset();
+    rs.chains = [{ name: 'c', rules: [{ match: { iif: { names: ['br-b', 'br-a'] }, lookup: 'network_pairs' }, verdict: { kind: 'drop' } }] }];
+    expect(expandLookups(rs).chains[0]?.rules.map((r) => r.counter)).toEqual([drop('a', 'b'), drop('a', 'c'), drop('b', 'a')]);
+    rs.chains[0]!.rules[0]!.match.iif = { names: ['br-z'] };
+    expect(expandLookups(rs).chains[0]?.rules).toEqual([]);
+  });
+
   it('returns a ruleset without lookups as it is, and refuses a rule naming a missing lookup', () => {
     const plain: Ruleset = { ...ruleset(), lookups: [], chains: [] };
     expect(expandLookups(plain)).toBe(plain);

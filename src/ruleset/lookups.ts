@@ -45,6 +45,36 @@ function compatible(rule: Rule, element: LookupElement): boolean {
   return true;
 }
 
+/** Element positions by interface, per set: a rule naming its interface skips the others. */
+const byInterface = new WeakMap<LookupSet, Record<'iif' | 'oif', Map<string, number[]>>>();
+
+function indexOf(set: LookupSet): Record<'iif' | 'oif', Map<string, number[]>> {
+  let index = byInterface.get(set);
+  if (!index) {
+    index = { iif: new Map(), oif: new Map() };
+    set.elements.forEach((element, i) => {
+      for (const field of ['iif', 'oif'] as const) {
+        const value = element[field];
+        if (value !== undefined) index![field].set(value, [...(index![field].get(value) ?? []), i]);
+      }
+    });
+    byInterface.set(set, index);
+  }
+  return index;
+}
+
+/** The elements a rule can see, in element order: narrowed by its literal iif/oif names when keyed on them. */
+function candidates(rule: Rule, set: LookupSet): LookupElement[] {
+  for (const field of ['iif', 'oif'] as const) {
+    const m = rule.match[field];
+    if (!set.key.includes(field) || m?.negate || m?.names === undefined) continue;
+    const index = indexOf(set)[field];
+    const positions = [...new Set(m.names.flatMap((name) => index.get(name) ?? []))].sort((a, b) => a - b);
+    return positions.map((i) => set.elements[i]!);
+  }
+  return set.elements;
+}
+
 /**
  * The rules a lookup rule stands for: one per element, in element order, each counted. Elements
  * that the rule's own interface names exclude are left out (they could never match there). A
@@ -53,7 +83,7 @@ function compatible(rule: Rule, element: LookupElement): boolean {
 export function expandLookupRule(rule: Rule, set: LookupSet): Rule[] {
   if (set.dynamic && rule.verdict.kind !== 'continue') throw bug(`dynamic lookup ${set.name} in a rule with verdict ${rule.verdict.kind}`);
   const { lookup: _lookup, ...rest } = rule.match;
-  return set.elements.filter((element) => compatible(rule, element)).map((element) => {
+  return candidates(rule, set).filter((element) => compatible(rule, element)).map((element) => {
     const expanded: Rule = { match: { ...rest, ...elementMatch(set, element) }, verdict: rule.verdict, counter: element.counter };
     const origin = element.origin ?? rule.origin;
     if (origin !== undefined) expanded.origin = origin;
