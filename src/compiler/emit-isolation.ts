@@ -15,6 +15,7 @@
 import { hashString } from '../ruleset/hash.js';
 import type { Chain, CounterLabels, LookupElement, LookupSet, Rule, Verdict } from '../ruleset/model.js';
 import type { Action, Decision, NetworkDecisions } from './resolve.js';
+import { compare } from './select.js';
 import type { DockerNetwork } from './snapshot.js';
 
 type Reason = Extract<CounterLabels, { reason: unknown }>['reason'];
@@ -154,7 +155,7 @@ export function pairDrops(networks: NetworkDecisions[], allBridges: DockerNetwor
     for (const sender of inboundSenders(d, allBridges, droppedAtSource)) into.push(element(sender, d.network, d.otherNetworks.policy));
   }
   const key = (e: LookupElement): string => `${e.iif} ${e.oif}`;
-  const sorted = (list: LookupElement[]) => list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const sorted = (list: LookupElement[]) => list.sort((a, b) => compare(key(a), key(b)));
   return [
     { name: PAIRS_OUT_SET, key: ['iif', 'oif'], elements: sorted(out), dynamic: true },
     { name: PAIRS_IN_SET, key: ['iif', 'oif'], elements: sorted(into), dynamic: true },

@@ -8,6 +8,7 @@
 //   ip saddr . ip daddr @exceptions_any4                                any protocol and port
 
 import { covers, parsePrefix, type Prefix } from '../lib/cidr.js';
+import { bug } from '../lib/errors.js';
 import { elementMatch } from '../ruleset/lookups.js';
 import type { AddressFamily, CounterLabels, KeyField, LookupElement, LookupSet, Match, Rule } from '../ruleset/model.js';
 
@@ -82,7 +83,7 @@ function separateOverlaps(family: AddressFamily, elements: LookupElement[]): { p
   for (const element of elements) {
     const saddr = parsePrefix(element.saddr!);
     const daddr = parsePrefix(element.daddr!);
-    if (!saddr || !daddr) throw new Error(`dockfence bug: exception element ${element.saddr} -> ${element.daddr} is not a prefix pair`);
+    if (!saddr || !daddr) throw bug(`exception element ${element.saddr} -> ${element.daddr} is not a prefix pair`);
     const entry: Placed = { saddr, daddr, element };
     const host = daddr.len === hostWidth;
     const candidates = host ? [...(byHost.get(element.daddr!) ?? []), ...wide] : [...wide, ...[...byHost.values()].flat()];
